@@ -1,0 +1,12 @@
+/* libattest: remote attestation evidence, verification and appraisal. */
+#ifndef ATTEST_ATTEST_H
+#define ATTEST_ATTEST_H
+
+#include <attest/collateral.h>
+#include <attest/error.h>
+#include <attest/pck.h>
+#include <attest/quote.h>
+#include <attest/tcb.h>
+#include <attest/verify.h>
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * Error type of libattest.
+ *
+ * Every fallible function returns an attest_err. ATTEST_OK is zero; every other
+ * value has a stable identifier (attest_err_code) that callers, the JSON
+ * output and the docs use, and a one-line message (attest_err_message).
+ * Identifiers never change once released; docs/errors.md lists them all.
+ *
+ * A function that can say more than the code (which value, which offset)
+ * also takes an attest_diag, filled only on failure.
+ */
+#ifndef ATTEST_ERROR_H
+#define ATTEST_ERROR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ATTEST_MUST_USE __attribute__((warn_unused_result))
+#define ATTEST_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ATTEST_MUST_USE
+#define ATTEST_PRINTF(f, a)
+#endif
+
+/*
+ * X(enum name, stable identifier, message). Grouped by category; new values
+ * are appended at the end of their group.
+ */
+#define ATTEST_ERR_LIST(X)                                                                 \
+    X(ATTEST_OK, "ok", "success")                                                        \
+    /* general */                                                                        \
+    X(ATTEST_ERR_NOMEM, "out_of_memory", "memory allocation failed")                     \
+    X(ATTEST_ERR_ARGUMENT, "invalid_argument", "invalid argument")                       \
+    X(ATTEST_ERR_IO, "io_error", "reading or writing a file failed")                     \
+    X(ATTEST_ERR_LIMIT, "limit_exceeded", "input exceeds a size limit")                  \
+    X(ATTEST_ERR_CRYPTO, "crypto_error", "a cryptographic library call failed")          \
+    X(ATTEST_ERR_HEX, "invalid_hex", "invalid hexadecimal text")                         \
+    /* quote framing (stage parse) */                                                    \
+    X(ATTEST_ERR_QUOTE_TRUNCATED, "quote_truncated", "quote ends before a field")        \
+    X(ATTEST_ERR_QUOTE_VERSION, "quote_version_unsupported",                             \
+      "quote version is not 3, 4 or 5")                                                  \
+    X(ATTEST_ERR_QUOTE_TEE_TYPE, "quote_tee_type_invalid",                               \
+      "TEE type is not SGX (0x00) or TDX (0x81), or not allowed for the version")        \
+    X(ATTEST_ERR_QUOTE_KEY_TYPE, "quote_key_type_unsupported",                           \
+      "attestation key type is not ECDSA P-256 (2)")                                     \
+    X(ATTEST_ERR_QUOTE_BODY_TYPE, "quote_body_type_invalid",                             \
+      "version 5 body type is not 1, 2 or 3, or does not match the TEE type")            \
+    X(ATTEST_ERR_QUOTE_BODY_SIZE, "quote_body_size_invalid",                             \
+      "version 5 body size does not match its body type")                                \
+    X(ATTEST_ERR_QUOTE_SIGNATURE_DATA_SIZE, "quote_signature_data_size_mismatch",        \
+      "signature data size exceeds the bytes present")                                   \
+    X(ATTEST_ERR_QUOTE_CERT_DATA_TYPE, "quote_cert_data_type_unsupported",               \
+      "certification data type is not supported here")                                   \
+    X(ATTEST_ERR_QUOTE_CERT_DATA_SIZE, "quote_cert_data_size_mismatch",                  \
+      "certification data size does not match the bytes present")                        \
+    X(ATTEST_ERR_QUOTE_QE_AUTH_SIZE, "quote_qe_auth_data_size_mismatch",                 \
+      "QE authentication data size exceeds the bytes present")                           \
+    X(ATTEST_ERR_QUOTE_TRAILING, "quote_trailing_bytes",                                 \
+      "bytes remain inside a length-delimited region")                                   \
+    X(ATTEST_ERR_QUOTE_QE_VENDOR, "quote_qe_vendor_unknown",                             \
+      "QE vendor id is not Intel's")                                                     \
+    /* JSON collateral documents (stage collateral) */                                   \
+    X(ATTEST_ERR_JSON_SYNTAX, "json_syntax_error", "JSON text is not well formed")       \
+    X(ATTEST_ERR_JSON_DUPLICATE_KEY, "json_duplicate_key",                               \
+      "JSON object has a duplicate key")                                                 \
+    X(ATTEST_ERR_JSON_DEPTH, "json_too_deep", "JSON nesting exceeds the limit")          \
+    X(ATTEST_ERR_JSON_FIELD, "json_field_invalid",                                       \
+      "JSON field is missing or has the wrong type or value")                            \
+    X(ATTEST_ERR_TCB_INFO_VERSION, "tcb_info_version_unsupported",                       \
+      "TCB info id or version is not supported (SGX 2 or 3, TDX 3)")                     \
+    X(ATTEST_ERR_QE_IDENTITY_VERSION, "qe_identity_version_unsupported",                 \
+      "QE identity id or version is not supported (QE or TD_QE, version 2)")             \
+    X(ATTEST_ERR_TCB_STATUS_UNKNOWN, "tcb_status_unknown",                               \
+      "TCB status name is not one Intel defines")                                        \
+    X(ATTEST_ERR_TIME_FORMAT, "time_format_invalid",                                     \
+      "date is not in the form YYYY-MM-DDThh:mm:ssZ")                                    \
+    X(ATTEST_ERR_COLLATERAL_MISSING, "collateral_missing",                               \
+      "no collateral was given, so TCB status cannot be decided")                        \
+    X(ATTEST_ERR_COLLATERAL_FORMAT, "collateral_format_invalid",                         \
+      "collateral bundle or directory is malformed")                                     \
+    X(ATTEST_ERR_COLLATERAL_SIGNATURE, "collateral_signature_invalid",                   \
+      "TCB info or QE identity signature is invalid")                                    \
+    X(ATTEST_ERR_COLLATERAL_EXPIRED, "collateral_expired",                               \
+      "collateral is past its nextUpdate at the verification time")                      \
+    X(ATTEST_ERR_COLLATERAL_NOT_YET_VALID, "collateral_not_yet_valid",                   \
+      "collateral is issued after the verification time")                                \
+    X(ATTEST_ERR_FMSPC_MISMATCH, "fmspc_mismatch",                                       \
+      "TCB info FMSPC differs from the PCK certificate's")                               \
+    X(ATTEST_ERR_PCEID_MISMATCH, "pceid_mismatch",                                       \
+      "TCB info PCE-ID differs from the PCK certificate's")                              \
+    X(ATTEST_ERR_TEE_MISMATCH, "tee_type_mismatch",                                      \
+      "collateral is for another TEE type than the quote")                               \
+    /* certificates and CRLs (stage pck_chain, and collateral issuer chains) */          \
+    X(ATTEST_ERR_CERT_PARSE, "certificate_invalid",                                      \
+      "certificate chain cannot be parsed or is invalid")                                \
+    X(ATTEST_ERR_CHAIN_DEPTH, "chain_depth_invalid",                                     \
+      "certificate chain does not have the expected number of certificates")             \
+    X(ATTEST_ERR_ROOT_UNTRUSTED, "root_untrusted",                                       \
+      "root certificate is not byte-identical to a trusted root")                        \
+    X(ATTEST_ERR_ROOT_MIXED, "root_mixed",                                               \
+      "a collateral issuer chain ends at another root than the PCK chain")               \
+    X(ATTEST_ERR_CERT_SIGNATURE, "certificate_signature_invalid",                        \
+      "certificate signature is invalid")                                                \
+    X(ATTEST_ERR_CERT_ISSUER, "certificate_issuer_mismatch",                             \
+      "certificate issuer does not name the next certificate's subject")                 \
+    X(ATTEST_ERR_CERT_EXPIRED, "certificate_expired",                                    \
+      "certificate is past its notAfter at the verification time")                       \
+    X(ATTEST_ERR_CERT_NOT_YET_VALID, "certificate_not_yet_valid",                        \
+      "certificate is before its notBefore at the verification time")                    \
+    X(ATTEST_ERR_CERT_REVOKED, "certificate_revoked", "certificate is revoked by a CRL") \
+    X(ATTEST_ERR_CERT_KEY, "certificate_key_invalid",                                    \
+      "certificate key is not ECDSA P-256")                                              \
+    X(ATTEST_ERR_CERT_CA, "certificate_ca_invalid",                                      \
+      "CA certificate lacks basic constraints CA or key usage certificate signing")      \
+    X(ATTEST_ERR_CRL_PARSE, "crl_invalid", "CRL cannot be parsed")                       \
+    X(ATTEST_ERR_CRL_SIGNATURE, "crl_signature_invalid", "CRL signature is invalid")     \
+    X(ATTEST_ERR_CRL_ISSUER, "crl_issuer_mismatch",                                      \
+      "CRL issuer is not the CA it must cover")                                          \
+    X(ATTEST_ERR_CRL_EXPIRED, "crl_expired",                                             \
+      "CRL is past its nextUpdate at the verification time")                             \
+    X(ATTEST_ERR_CRL_NOT_YET_VALID, "crl_not_yet_valid",                                 \
+      "CRL thisUpdate is after the verification time")                                   \
+    X(ATTEST_ERR_PCK_EXTENSION, "pck_extension_invalid",                                 \
+      "PCK certificate Intel SGX extension is missing or malformed")                     \
+    X(ATTEST_ERR_PCK_CA_UNKNOWN, "pck_ca_unknown",                                       \
+      "PCK certificate issuer is neither Intel SGX PCK Platform CA nor Processor CA")    \
+    /* QE report (stage qe_report) */                                                    \
+    X(ATTEST_ERR_QE_REPORT_SIGNATURE, "qe_report_signature_invalid",                     \
+      "QE report signature by the PCK key is invalid")                                   \
+    X(ATTEST_ERR_QE_REPORT_DATA, "qe_report_data_mismatch",                              \
+      "QE report data is not SHA-256(attestation key || QE authentication data) "        \
+      "followed by 32 zero bytes")                                                       \
+    /* quote signature (stage quote_signature) */                                        \
+    X(ATTEST_ERR_QUOTE_SIGNATURE, "quote_signature_invalid",                             \
+      "attestation key signature over header and body is invalid")                       \
+    X(ATTEST_ERR_ATTESTATION_KEY, "attestation_key_invalid",                             \
+      "attestation key is not a point on P-256")                                         \
+    /* QE identity (stage qe_identity) */                                                \
+    X(ATTEST_ERR_QE_MRSIGNER, "qe_mrsigner_mismatch",                                    \
+      "QE MRSIGNER differs from the QE identity")                                        \
+    X(ATTEST_ERR_QE_ISVPRODID, "qe_isvprodid_mismatch",                                  \
+      "QE ISVPRODID differs from the QE identity")                                       \
+    X(ATTEST_ERR_QE_MISCSELECT, "qe_miscselect_mismatch",                                \
+      "QE MISCSELECT under the mask differs from the QE identity")                       \
+    X(ATTEST_ERR_QE_ATTRIBUTES, "qe_attributes_mismatch",                                \
+      "QE ATTRIBUTES under the mask differ from the QE identity")                        \
+    X(ATTEST_ERR_QE_TCB_LEVEL, "qe_tcb_level_not_found",                                 \
+      "no QE identity TCB level matches the QE ISVSVN")                                  \
+    X(ATTEST_ERR_QE_IDENTITY_TYPE, "qe_identity_type_mismatch",                          \
+      "QE identity is not for the quote's TEE type (QE for SGX, TD_QE for TDX)")         \
+    /* TCB level matching (stage tcb) */                                                 \
+    X(ATTEST_ERR_TCB_LEVEL, "tcb_level_not_found",                                       \
+      "no TCB level matches the platform's TCB")                                         \
+    X(ATTEST_ERR_TDX_MODULE, "tdx_module_mismatch",                                      \
+      "TDX module MR_SIGNER_SEAM or SEAM attributes differ from the TCB info")           \
+    X(ATTEST_ERR_TDX_MODULE_IDENTITY, "tdx_module_identity_not_found",                   \
+      "TCB info has no TDX module identity or level for the module in the quote")
+
+typedef enum attest_err {
+#define ATTEST_ERR_ENUM(name, code, message) name,
+    ATTEST_ERR_LIST(ATTEST_ERR_ENUM)
+#undef ATTEST_ERR_ENUM
+        ATTEST_ERR_COUNT_
+} attest_err;
+
+/* Details of a failure: which value, which offset. Empty when unset. */
+typedef struct attest_diag {
+    char message[256];
+} attest_diag;
+
+/* Returns the stable identifier of err, such as "quote_truncated". */
+const char *attest_err_code(attest_err err);
+
+/* Returns the one-line message of err. */
+const char *attest_err_message(attest_err err);
+
+/* Writes a formatted detail into diag, when diag is not NULL, and returns err. */
+attest_err attest_diag_set(attest_diag *diag, attest_err err, const char *format, ...)
+    ATTEST_PRINTF(3, 4);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int attest_placeholder_unit;
