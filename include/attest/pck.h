@@ -48,10 +48,15 @@ typedef struct attest_pck_info {
 
 /*
  * Decodes the DER value of the SGX extension (the SEQUENCE inside the
- * extension's OCTET STRING) into out_info. Every mandatory entry (PPID, TCB
- * with 16 components, PCESVN and CPUSVN, PCE-ID, FMSPC, SGX type) must appear
- * exactly once with its exact size; unknown entries are rejected, because
- * Intel defines none besides these. Errors: ATTEST_ERR_PCK_EXTENSION.
+ * extension's OCTET STRING) into out_info, written only on success. Every
+ * mandatory entry (PPID, TCB with 16 components, PCESVN and CPUSVN, PCE-ID,
+ * FMSPC, SGX type) must appear exactly once with its exact type and size,
+ * and the optional platform instance ID and configuration at most once. An
+ * entry with another OID at the top level or inside the configuration is
+ * skipped, because Intel has added optional entries to this extension
+ * before, but inside the TCB it is rejected. Non-DER encodings, bytes after the
+ * SEQUENCE and values above 16 KiB are rejected.
+ * Errors: ATTEST_ERR_PCK_EXTENSION, or ATTEST_ERR_ARGUMENT when out_info is NULL.
  */
 ATTEST_MUST_USE attest_err attest_pck_extension_parse(const uint8_t *der, size_t size,
                                                       attest_pck_info *out_info,

@@ -167,6 +167,7 @@ typedef struct attest_tcb_match {
     const attest_isvsvn_level *module_level;
     attest_tcb_status status;              /* platform merged with module and relaunch advice */
     bool relaunch_advised;                 /* TD 1.5: relaunching the TD would raise its status */
+    attest_tcb_status status_before_relaunch; /* platform merged with module only */
 } attest_tcb_match;
 
 /*
@@ -202,6 +203,15 @@ ATTEST_MUST_USE attest_err attest_qe_level_match(const attest_qe_identity *ident
  */
 attest_tcb_status attest_tcb_status_merge_qe(attest_tcb_status platform,
                                              attest_tcb_status qe);
+
+/*
+ * Merges a match with the QE identity level status as Intel does: relaunch
+ * advice stands only while the QE is neither OutOfDate nor Revoked, so for
+ * such a QE the status before the advice is merged instead. Prefer this to
+ * attest_tcb_status_merge_qe(match->status, qe) for TDX matches.
+ */
+attest_tcb_status attest_tcb_match_merge_qe(const attest_tcb_match *match,
+                                            attest_tcb_status qe);
 
 /* Parses "YYYY-MM-DDThh:mm:ssZ" (UTC) into out_time. */
 ATTEST_MUST_USE attest_err attest_time_parse(const char *text, time_t *out_time);

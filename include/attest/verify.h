@@ -66,7 +66,7 @@ typedef struct attest_check {
     char detail[192];
 } attest_check;
 
-#define ATTEST_REPORT_MAX_CHECKS 64
+#define ATTEST_REPORT_MAX_CHECKS 96
 
 typedef struct attest_report {
     /* True only when every stage passed, whatever the TCB status. */

@@ -1,1 +1,32 @@
-int main(void) { return 0; }
+/* attest: verify attestation evidence from the command line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: attest COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  verify       verify an Intel SGX or TDX quote (attest verify --help)\n"
+            "  bench verify measure verification throughput (attest bench verify --help)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_VALID;
+    }
+    if (strcmp(argv[1], "verify") == 0) {
+        return cli_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "bench") == 0) {
+        return cli_bench(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "attest: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

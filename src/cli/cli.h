@@ -1,0 +1,18 @@
+/* Subcommands of the attest command-line tool. */
+#ifndef ATTEST_CLI_H
+#define ATTEST_CLI_H
+
+/* Exit statuses shared by every subcommand. */
+enum {
+    CLI_EXIT_VALID = 0,   /* the evidence is valid / the command succeeded */
+    CLI_EXIT_INVALID = 1, /* verification ran and the evidence is not valid */
+    CLI_EXIT_USAGE = 2,   /* bad arguments, unreadable files, internal errors */
+};
+
+int cli_verify(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* Parses a non-negative decimal integer of Unix seconds; returns 0 on success. */
+int cli_parse_seconds(const char *text, long long *out);
+
+#endif
