@@ -2,7 +2,7 @@
  * Collateral from files: a JSON bundle, a directory of PCS-style files, and
  * the file source built on them.
  *
- * Nothing here checks a signature or a date; the verifier does. The exact
+ * Nothing here checks a signature or a date, because the verifier does. The exact
  * bytes of each signed object are kept, because the TCB info and QE identity
  * signatures cover the text as Intel wrote it, not a re-serialization.
  */
@@ -42,7 +42,7 @@ void attest_collateral_clear(attest_collateral *collateral)
     bytes_clear(&collateral->qe_identity_signature);
 }
 
-/* Copies size bytes into a new buffer; one byte is allocated for an empty copy. */
+/* Copies size bytes into a new buffer. An empty copy still allocates one byte. */
 static attest_err bytes_copy(const void *data, size_t size, attest_bytes *out_bytes)
 {
     uint8_t *copy = malloc(size > 0 ? size : 1);
@@ -217,7 +217,7 @@ attest_err attest_collateral_split_pcs_body(const char *json, size_t size, const
     return ATTEST_OK;
 }
 
-/* Reads dir/name whole into out_bytes; errors name the file. */
+/* Reads dir/name whole into out_bytes. Errors name the file. */
 static attest_err read_dir_file(const char *dir, const char *name, attest_bytes *out_bytes,
                                 attest_diag *diag)
 {
@@ -404,9 +404,9 @@ static void path_source_destroy(void *context)
 
 /*
  * The source loads path once, now, so a broken file fails here and not at the
- * first quote. It ignores the request: the verifier rejects collateral of
- * another TEE type or FMSPC. get only reads the context, so concurrent calls
- * are safe; destroy must not race with them.
+ * first quote. It ignores the request, because the verifier rejects
+ * collateral of another TEE type or FMSPC. get only reads the context, so
+ * concurrent calls are safe, but destroy must not race with them.
  */
 attest_err attest_collateral_source_path(const char *path, attest_collateral_source *out_source,
                                          attest_diag *diag)

@@ -23,7 +23,7 @@
 /* Size of a buffer that holds a field path such as "tcbInfo.tcbLevels[255].tcb". */
 #define ATTEST_JSON_PATH_SIZE 128
 
-/* Formats a field path into out, a buffer of ATTEST_JSON_PATH_SIZE bytes; a long path is cut. */
+/* Formats a field path into out, a buffer of ATTEST_JSON_PATH_SIZE bytes. A longer path is cut. */
 void attest_json_path_format(char *out, const char *format, ...) ATTEST_PRINTF(2, 3);
 
 /*
@@ -90,8 +90,8 @@ ATTEST_MUST_USE attest_err attest_json_get_time(const json_t *object, const char
 
 /*
  * Reads a TCB status name. allowed is a bit mask of (1u << status) values the
- * document may use here; a known name outside it fails with
- * ATTEST_ERR_JSON_FIELD, an unknown one with ATTEST_ERR_TCB_STATUS_UNKNOWN.
+ * document may use here. A known name outside it fails with
+ * ATTEST_ERR_JSON_FIELD, and an unknown one with ATTEST_ERR_TCB_STATUS_UNKNOWN.
  */
 ATTEST_MUST_USE attest_err attest_json_get_tcb_status(const json_t *object, const char *path,
                                                       const char *key, unsigned allowed,

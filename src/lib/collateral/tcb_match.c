@@ -4,10 +4,12 @@
  *
  * The rules follow Intel's Quote Verification Library
  * (intel/SGX-TDX-DCAP-QuoteVerificationLibrary, Src/AttestationLibrary/src/
- * Verifiers/Checks/TcbLevelCheck.cpp, TdxModuleCheck.cpp and
- * TDRelaunchCheck.cpp, as of commit 26f9641f). One difference: Intel sorts
- * levels by their TCB before matching, while this code takes them in
- * document order, which is the same for documents from Intel's PCS.
+ * Verifiers/Checks/: TcbLevelCheck.cpp at commit 139705ae, TdxModuleCheck.cpp
+ * at 0e3dfb18 and TDRelaunchCheck.cpp at 26f9641f).
+ *
+ * NOTE: Intel sorts levels by their TCB components before matching, while this
+ * code takes them in document order. Every real document here lists them
+ * newest first, but a document in another order can select another level.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -183,15 +185,19 @@ static attest_err match_module(const attest_tcb_info *info, const attest_tcb_inp
 
 /*
  * TD 1.5 relaunch advice, as TDRelaunchCheck.cpp of Intel's library (commit
- * 26f9641f) decides it. A TD is advised to relaunch when its SGX level is
- * neither OutOfDate nor Revoked, its TDX status is OutOfDate(Configuration-
- * Needed), the module identity rated the module OutOfDate, and TEE_TCB_SVN2
- * (the TCB the TD would get if launched now) reaches the newest level: with
- * TEE_TCB_SVN2[1] zero, components 0 and 2 of the first TCB level; otherwise
- * the ISVSVN of the first level of module identity TDX_0N (N =
- * TEE_TCB_SVN2[1]) and component 2 of the first TCB level. Intel also
- * requires the QE to be neither OutOfDate nor Revoked; that part is applied
- * by attest_tcb_match_merge_qe.
+ * 26f9641f) decides it. A TD is advised to relaunch when all of these hold:
+ * - its SGX level is UpToDate, SWHardeningNeeded, ConfigurationNeeded or
+ *   ConfigurationAndSWHardeningNeeded;
+ * - its TDX status after the module merge is OutOfDate or
+ *   OutOfDateConfigurationNeeded, and the module identity rated the module
+ *   OutOfDate;
+ * - TEE_TCB_SVN2, the TCB the TD would get if launched now, reaches the
+ *   newest level. With TEE_TCB_SVN2[1] zero, that means components 0 and 2 of
+ *   the first TCB level. Otherwise it means the ISVSVN of the first level of
+ *   module identity TDX_0N (N = TEE_TCB_SVN2[1]) and component 2 of the first
+ *   TCB level.
+ * Intel also requires the QE to be neither OutOfDate nor Revoked, and
+ * attest_tcb_match_merge_qe applies that part.
  */
 static attest_err advise_relaunch(const attest_tcb_info *info, const attest_tcb_inputs *inputs,
                                   attest_tcb_status sgx_status, attest_tcb_match *match,
@@ -342,9 +348,9 @@ attest_err attest_qe_level_match(const attest_qe_identity *identity, uint16_t is
 attest_tcb_status attest_tcb_status_merge_qe(attest_tcb_status platform, attest_tcb_status qe)
 {
     /*
-     * NOTE: Intel gives no relaunch advice when the QE is OutOfDate; without
-     * the status before the advice, this maps it back as the module merge
-     * would. attest_tcb_match_merge_qe is exact.
+     * NOTE: Intel gives no relaunch advice when the QE is OutOfDate. This
+     * function lacks the status before the advice, so it maps the advice back
+     * to OutOfDate(ConfigurationNeeded). attest_tcb_match_merge_qe is exact.
      */
     if (qe == ATTEST_TCB_OUT_OF_DATE && platform == ATTEST_TCB_TD_RELAUNCH_ADVISED) {
         return ATTEST_TCB_OUT_OF_DATE;

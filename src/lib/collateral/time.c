@@ -11,7 +11,7 @@
 
 #define TIME_TEXT_SIZE 20
 
-/* Reads count decimal digits at text; false if any is not a digit. */
+/* Reads count decimal digits at text. Returns false if any is not a digit. */
 static bool read_digits(const char *text, size_t count, int *out_value)
 {
     int value = 0;
@@ -84,11 +84,11 @@ void attest_time_format(time_t t, char out[21])
 {
     struct tm fields;
     if (gmtime_r(&t, &fields) == NULL || fields.tm_year < -1900 || fields.tm_year > 9999 - 1900) {
-        /* NOTE: a time outside years 0000 to 9999 has no such form; this marker is no date. */
+        /* NOTE: a time outside the years 0000 to 9999 has no such form, so this marker is written. */
         memcpy(out, "0000-00-00T00:00:00Z", 21);
         return;
     }
-    /* Every field is in range here; the unsigned remainders only bound the widths. */
+    /* Every field is in range here. The unsigned remainders only bound the widths for the compiler. */
     snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(fields.tm_year + 1900) % 10000u,
              (unsigned)(fields.tm_mon + 1) % 100u, (unsigned)fields.tm_mday % 100u,
              (unsigned)fields.tm_hour % 100u, (unsigned)fields.tm_min % 100u,

@@ -125,7 +125,9 @@ static void decode_sgx_extension(attest_chain *chain, X509 *pck)
 }
 
 /* Runs every check that needs the three parsed certificates. */
-static void check_parsed_chain(attest_chain *chain, const attest_root *roots, size_t root_count)
+static void check_parsed_chain(attest_chain *chain, const attest_root *roots, size_t root_count,
+                               const attest_known_cert *verified_ca,
+                               const attest_root *verified_root)
 {
     attest_check_list *list = &chain->list;
     X509 *pck = sk_X509_value(chain->certs, 0);
@@ -143,8 +145,21 @@ static void check_parsed_chain(attest_chain *chain, const attest_root *roots, si
                               "root certificate in the quote differs from every trusted root");
     }
 
-    check_link(list, "root_signature", "root certificate", root, root);
-    check_link(list, "intermediate_signature", "intermediate CA certificate", ca, root);
+    /* A trusted root's self-signature was checked when it became trusted. */
+    if (chain->root != NULL) {
+        attest_check_list_add(list, ATTEST_STAGE_PCK_CHAIN, "root_signature", ATTEST_OK,
+                              "root certificate self-signature verified when it was trusted");
+    } else {
+        check_link(list, "root_signature", "root certificate", root, root);
+    }
+    if (verified_ca != NULL && verified_ca->cert != NULL && chain->root != NULL &&
+        chain->root == verified_root && X509_cmp(ca, verified_ca->cert) == 0) {
+        attest_check_list_add(list, ATTEST_STAGE_PCK_CHAIN, "intermediate_signature", ATTEST_OK,
+                              "intermediate CA certificate is byte-identical to the PCK CRL "
+                              "issuer verified with the collateral");
+    } else {
+        check_link(list, "intermediate_signature", "intermediate CA certificate", ca, root);
+    }
     check_link(list, "pck_certificate_signature", "PCK certificate", pck, ca);
     check_issuer_name(list, "intermediate_issuer", "intermediate CA certificate", ca, root);
     check_issuer_name(list, "pck_certificate_issuer", "PCK certificate", pck, ca);
@@ -190,19 +205,28 @@ static void check_parsed_chain(attest_chain *chain, const attest_root *roots, si
 }
 
 attest_err attest_chain_build(const attest_root *roots, size_t root_count, const uint8_t *pem,
-                              size_t size, attest_chain **out_chain)
+                              size_t size, const attest_known_cert *verified_ca,
+                              const attest_root *verified_root, attest_chain **out_chain)
 {
     attest_chain *chain = calloc(1, sizeof(*chain));
     if (chain == NULL) {
         return ATTEST_ERR_NOMEM;
     }
-    attest_sha256(pem, size, chain->key);
+    chain->source = malloc(size > 0 ? size : 1);
+    if (chain->source == NULL) {
+        free(chain);
+        return ATTEST_ERR_NOMEM;
+    }
+    if (size > 0) {
+        memcpy(chain->source, pem, size);
+    }
+    chain->source_size = size;
 
     attest_diag diag = {{0}};
-    attest_err err = attest_pem_chain_parse(pem, size, 3, "PCK certificate chain", &chain->certs,
-                                            &diag);
+    attest_err err = attest_pem_chain_parse(pem, size, 3, "PCK certificate chain", roots,
+                                            root_count, verified_ca, &chain->certs, &diag);
     if (err == ATTEST_ERR_NOMEM) {
-        free(chain);
+        attest_chain_free(chain);
         return err;
     }
     if (err != ATTEST_OK) {
@@ -214,7 +238,7 @@ attest_err attest_chain_build(const attest_root *roots, size_t root_count, const
     attest_check_list_add(&chain->list, ATTEST_STAGE_PCK_CHAIN, "pck_chain_parse", ATTEST_OK,
                           "3 certificates: PCK, intermediate CA, root");
 
-    check_parsed_chain(chain, roots, root_count);
+    check_parsed_chain(chain, roots, root_count, verified_ca, verified_root);
     *out_chain = chain;
     return ATTEST_OK;
 }
@@ -225,5 +249,6 @@ void attest_chain_free(attest_chain *chain)
         return;
     }
     sk_X509_pop_free(chain->certs, X509_free);
+    free(chain->source);
     free(chain);
 }

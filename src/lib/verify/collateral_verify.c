@@ -32,39 +32,48 @@ static const attest_root *trusted_root_of(const attest_root *roots, size_t root_
     return found;
 }
 
-static void add_digest_part(EVP_MD_CTX *ctx, const attest_bytes *part)
+/* The fields of a collateral, in one order for copying and comparing. */
+static attest_bytes *collateral_fields(attest_collateral *collateral, size_t index)
 {
-    uint8_t size[8];
-    for (size_t i = 0; i < 8; i++) {
-        size[i] = (uint8_t)((uint64_t)part->size >> (8 * i));
-    }
-    EVP_DigestUpdate(ctx, size, sizeof(size));
-    if (part->size > 0) {
-        EVP_DigestUpdate(ctx, part->data, part->size);
-    }
+    attest_bytes *fields[] = {
+        &collateral->pck_crl_issuer_chain, &collateral->root_ca_crl,
+        &collateral->pck_crl,              &collateral->tcb_info_issuer_chain,
+        &collateral->tcb_info,             &collateral->tcb_info_signature,
+        &collateral->qe_identity_issuer_chain, &collateral->qe_identity,
+        &collateral->qe_identity_signature,
+    };
+    return index < sizeof(fields) / sizeof(fields[0]) ? fields[index] : NULL;
 }
 
-void attest_collateral_digest(const attest_collateral *collateral, uint8_t out[32])
+bool attest_collateral_equal(const attest_collateral *a, const attest_collateral *b)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int size = 0;
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        /* Without a digest no cache entry can match: an all-zero key is never reused. */
-        memset(out, 0, 32);
-        EVP_MD_CTX_free(ctx);
-        return;
+    for (size_t i = 0; collateral_fields((attest_collateral *)a, i) != NULL; i++) {
+        const attest_bytes *x = collateral_fields((attest_collateral *)a, i);
+        const attest_bytes *y = collateral_fields((attest_collateral *)b, i);
+        if (x->size != y->size || (x->size > 0 && memcmp(x->data, y->data, x->size) != 0)) {
+            return false;
+        }
     }
-    add_digest_part(ctx, &collateral->pck_crl_issuer_chain);
-    add_digest_part(ctx, &collateral->root_ca_crl);
-    add_digest_part(ctx, &collateral->pck_crl);
-    add_digest_part(ctx, &collateral->tcb_info_issuer_chain);
-    add_digest_part(ctx, &collateral->tcb_info);
-    add_digest_part(ctx, &collateral->tcb_info_signature);
-    add_digest_part(ctx, &collateral->qe_identity_issuer_chain);
-    add_digest_part(ctx, &collateral->qe_identity);
-    add_digest_part(ctx, &collateral->qe_identity_signature);
-    EVP_DigestFinal_ex(ctx, out, &size);
-    EVP_MD_CTX_free(ctx);
+    return true;
+}
+
+static attest_err collateral_copy(const attest_collateral *from, attest_collateral *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; collateral_fields(out, i) != NULL; i++) {
+        const attest_bytes *source = collateral_fields((attest_collateral *)from, i);
+        attest_bytes *target = collateral_fields(out, i);
+        target->data = malloc(source->size > 0 ? source->size : 1);
+        if (target->data == NULL) {
+            attest_collateral_clear(out);
+            return ATTEST_ERR_NOMEM;
+        }
+        if (source->size > 0) {
+            memcpy(target->data, source->data, source->size);
+        }
+        target->size = source->size;
+    }
+    return ATTEST_OK;
 }
 
 /* Parses a CRL in DER, or in PEM when it starts like PEM. */
@@ -171,7 +180,8 @@ static STACK_OF(X509) *check_issuer_chain(attest_check_list *list, attest_stage 
 {
     attest_diag diag = {{0}};
     STACK_OF(X509) *chain = NULL;
-    attest_err err = attest_pem_chain_parse(pem->data, pem->size, 2, what, &chain, &diag);
+    attest_err err = attest_pem_chain_parse(pem->data, pem->size, 2, what, roots, root_count,
+                                            NULL, &chain, &diag);
     if (err != ATTEST_OK) {
         attest_check_list_add(list, stage, check, err, "%s", diag.message);
         return NULL;
@@ -245,6 +255,8 @@ typedef struct signed_document {
     const char *signature_check;
     const char *parse_check;
     const char *window_check;
+    const attest_bytes *same_as;   /* an issuer chain already verified, or NULL */
+    STACK_OF(X509) *same_as_chain; /* its parsed certificates */
 } signed_document;
 
 /*
@@ -258,9 +270,23 @@ static STACK_OF(X509) *check_signed_document(attest_verified_collateral *verifie
 {
     attest_check_list *list = &verified->list;
     *out_signature_valid = false;
-    STACK_OF(X509) *chain = check_issuer_chain(list, ATTEST_STAGE_COLLATERAL, doc->issuer_chain,
-                                               doc->chain_check, doc->what, roots, root_count,
-                                               &verified->root);
+    STACK_OF(X509) *chain = NULL;
+    if (doc->same_as != NULL && doc->same_as_chain != NULL &&
+        doc->same_as->size == doc->issuer_chain->size &&
+        memcmp(doc->same_as->data, doc->issuer_chain->data, doc->issuer_chain->size) == 0) {
+        /* Intel signs TCB info and QE identity with one certificate: verify its chain once. */
+        chain = X509_chain_up_ref(doc->same_as_chain);
+        if (chain != NULL) {
+            attest_check_list_add(list, ATTEST_STAGE_COLLATERAL, doc->chain_check, ATTEST_OK,
+                                  "%s issuer chain is byte-identical to the TCB info's, verified "
+                                  "above",
+                                  doc->what);
+        }
+    }
+    if (chain == NULL) {
+        chain = check_issuer_chain(list, ATTEST_STAGE_COLLATERAL, doc->issuer_chain,
+                                   doc->chain_check, doc->what, roots, root_count, &verified->root);
+    }
     if (chain == NULL) {
         return NULL;
     }
@@ -323,6 +349,14 @@ static void verify_crls(attest_verified_collateral *verified, const attest_colla
 
     if (verified->pck_crl_chain != NULL) {
         verified->pck_crl_issuer = sk_X509_value(verified->pck_crl_chain, 0);
+        unsigned char *der = NULL;
+        int der_size = i2d_X509(verified->pck_crl_issuer, &der);
+        if (der_size > 0) {
+            verified->pck_crl_issuer_der = der;
+            verified->pck_crl_issuer_known.cert = verified->pck_crl_issuer;
+            verified->pck_crl_issuer_known.der = der;
+            verified->pck_crl_issuer_known.der_size = (size_t)der_size;
+        }
         check_not_revoked(list, ATTEST_STAGE_PCK_CHAIN, "pck_crl_issuer_revocation",
                           "PCK CRL issuer CA", verified->root_ca_crl, verified->pck_crl_issuer);
         attest_check_list_window(list, ATTEST_STAGE_PCK_CHAIN, "pck_crl_issuer_validity",
@@ -339,6 +373,7 @@ static void verify_tcb_info(attest_verified_collateral *verified,
     static const signed_document doc = {
         NULL, NULL, NULL, "TCB info", "tcb_info_issuer_chain", "tcb_info_signer_revocation",
         "tcb_info_signer_validity", "tcb_info_signature", "tcb_info_parse", "tcb_info_validity",
+        NULL, NULL,
     };
     signed_document tcb = doc;
     tcb.text = &collateral->tcb_info;
@@ -382,11 +417,15 @@ static void verify_qe_identity(attest_verified_collateral *verified,
         "qe_identity_signature",
         "qe_identity_parse",
         "qe_identity_validity",
+        NULL,
+        NULL,
     };
     signed_document qe = doc;
     qe.text = &collateral->qe_identity;
     qe.signature = &collateral->qe_identity_signature;
     qe.issuer_chain = &collateral->qe_identity_issuer_chain;
+    qe.same_as = &collateral->tcb_info_issuer_chain;
+    qe.same_as_chain = verified->tcb_info_chain;
 
     bool signature_valid = false;
     verified->qe_identity_chain = check_signed_document(verified, &qe, roots, root_count,
@@ -411,14 +450,18 @@ static void verify_qe_identity(attest_verified_collateral *verified,
 }
 
 attest_err attest_collateral_verify(const attest_root *roots, size_t root_count,
-                                    const attest_collateral *collateral, const uint8_t key[32],
+                                    const attest_collateral *collateral,
                                     attest_verified_collateral **out)
 {
     attest_verified_collateral *verified = calloc(1, sizeof(*verified));
     if (verified == NULL) {
         return ATTEST_ERR_NOMEM;
     }
-    memcpy(verified->key, key, 32);
+    attest_err err = collateral_copy(collateral, &verified->source);
+    if (err != ATTEST_OK) {
+        free(verified);
+        return err;
+    }
 
     verify_crls(verified, collateral, roots, root_count);
     verify_tcb_info(verified, collateral, roots, root_count);
@@ -434,6 +477,8 @@ void attest_verified_collateral_free(attest_verified_collateral *verified)
     if (verified == NULL) {
         return;
     }
+    attest_collateral_clear(&verified->source);
+    OPENSSL_free(verified->pck_crl_issuer_der);
     X509_CRL_free(verified->root_ca_crl);
     X509_CRL_free(verified->pck_crl);
     sk_X509_pop_free(verified->pck_crl_chain, X509_free);

@@ -128,8 +128,37 @@ static bool only_padding(const uint8_t *data, size_t size)
     return true;
 }
 
+/*
+ * Decodes one certificate from DER. A certificate byte-identical to a trusted
+ * root or to known is not decoded again: that object is shared, which also
+ * spares OpenSSL's costly public key decoding.
+ */
+static X509 *cert_from_der(const uint8_t *der, size_t size, const attest_root *roots,
+                           size_t root_count, const attest_known_cert *known)
+{
+    if (known != NULL && known->cert != NULL && known->der_size == size &&
+        memcmp(known->der, der, size) == 0) {
+        X509_up_ref(known->cert);
+        return known->cert;
+    }
+    for (size_t i = 0; i < root_count; i++) {
+        if (roots[i].der_size == size && memcmp(roots[i].der, der, size) == 0) {
+            X509_up_ref(roots[i].cert);
+            return roots[i].cert;
+        }
+    }
+    const unsigned char *cursor = der;
+    X509 *cert = d2i_X509(NULL, &cursor, (long)size);
+    if (cert != NULL && cursor != der + size) {
+        X509_free(cert);
+        return NULL;
+    }
+    return cert;
+}
+
 attest_err attest_pem_chain_parse(const uint8_t *pem, size_t size, size_t expected_count,
-                                  const char *name, STACK_OF(X509) **out_chain,
+                                  const char *name, const attest_root *roots, size_t root_count,
+                                  const attest_known_cert *known, STACK_OF(X509) **out_chain,
                                   attest_diag *diag)
 {
     if (size > INT32_MAX) {
@@ -167,10 +196,22 @@ attest_err attest_pem_chain_parse(const uint8_t *pem, size_t size, size_t expect
                                   "%s has more than 8 certificates", name);
             break;
         }
-        X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+        char *block_name = NULL;
+        char *block_header = NULL;
+        unsigned char *der = NULL;
+        long der_size = 0;
+        X509 *cert = NULL;
+        if (PEM_read_bio(bio, &block_name, &block_header, &der, &der_size) == 1 &&
+            strcmp(block_name, PEM_STRING_X509) == 0 && block_header[0] == '\0') {
+            cert = cert_from_der(der, (size_t)der_size, roots, root_count, known);
+        }
+        OPENSSL_free(block_name);
+        OPENSSL_free(block_header);
+        OPENSSL_free(der);
         if (cert == NULL) {
             err = attest_diag_set(diag, ATTEST_ERR_CERT_PARSE,
-                                  "%s: certificate %d is not valid PEM or DER", name,
+                                  "%s: certificate %d is not a valid PEM CERTIFICATE block", name,
                                   sk_X509_num(chain) + 1);
             break;
         }

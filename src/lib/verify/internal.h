@@ -48,15 +48,6 @@ bool attest_asn1_time_to_time_t(const ASN1_TIME *asn1, time_t *out);
 /* Compares two buffers in constant time. */
 bool attest_bytes_equal(const uint8_t *a, const uint8_t *b, size_t size);
 
-/*
- * Parses a PEM chain of certificates into out_chain (leaf first). Text after
- * the last certificate may only be whitespace or NUL bytes. Errors:
- * ATTEST_ERR_CERT_PARSE, ATTEST_ERR_CHAIN_DEPTH when the count is not
- * expected_count.
- */
-ATTEST_MUST_USE attest_err attest_pem_chain_parse(const uint8_t *pem, size_t size,
-                                                  size_t expected_count, const char *name,
-                                                  STACK_OF(X509) **out_chain, attest_diag *diag);
 
 /* ---- Report recording (report.c) ---- */
 
@@ -114,15 +105,37 @@ void attest_check_list_window(attest_check_list *list, attest_stage stage, const
 /* True when list has no failed check. */
 bool attest_check_list_passed(const attest_check_list *list);
 
+/* A parsed certificate with its exact DER bytes. */
+typedef struct attest_known_cert {
+    X509 *cert;
+    const uint8_t *der;
+    size_t der_size;
+} attest_known_cert;
+
+/*
+ * Parses a PEM chain of certificates into out_chain (leaf first). Text after
+ * the last certificate may only be whitespace or NUL bytes. A certificate
+ * byte-identical to one of roots, or to known when not NULL, shares that
+ * object. Errors:
+ * ATTEST_ERR_CERT_PARSE, ATTEST_ERR_CHAIN_DEPTH when the count is not
+ * expected_count.
+ */
+ATTEST_MUST_USE attest_err attest_pem_chain_parse(const uint8_t *pem, size_t size,
+                                                  size_t expected_count, const char *name,
+                                                  const attest_root *roots, size_t root_count,
+                                                  const attest_known_cert *known,
+                                                  STACK_OF(X509) **out_chain, attest_diag *diag);
+
 /* ---- Verified PCK chain (chain.c) ---- */
 
 /*
  * A PCK chain whose time-independent checks ran: parsed certificates, the
  * root comparison, signatures, CA constraints and the SGX extension. Keyed by
- * the SHA-256 of the exact chain bytes.
+ * the exact chain bytes.
  */
 typedef struct attest_chain {
-    uint8_t key[32];
+    uint8_t *source; /* copy of the exact chain bytes: the cache key */
+    size_t source_size;
     attest_check_list list;
     STACK_OF(X509) *certs;   /* PCK, intermediate CA, root; NULL when unparsable */
     const attest_root *root; /* the trusted root the chain ends at, or NULL */
@@ -132,8 +145,16 @@ typedef struct attest_chain {
     attest_pck_info pck;
 } attest_chain;
 
+/*
+ * Runs the time-independent checks of the PCK chain pem. verified_ca, when
+ * not NULL, is a CA certificate already verified against verified_root (the
+ * PCK CRL issuer of verified collateral): an intermediate byte-identical to
+ * it needs no second signature check.
+ */
 ATTEST_MUST_USE attest_err attest_chain_build(const attest_root *roots, size_t root_count,
                                               const uint8_t *pem, size_t size,
+                                              const attest_known_cert *verified_ca,
+                                              const attest_root *verified_root,
                                               attest_chain **out_chain);
 void attest_chain_free(attest_chain *chain);
 
@@ -141,17 +162,19 @@ void attest_chain_free(attest_chain *chain);
 
 /*
  * Collateral whose time-independent checks ran: CRL and document signatures,
- * issuer chains, the root CA CRL against every CA it covers. Keyed by
- * attest_collateral_digest of the raw collateral. Checks of stage pck_chain
+ * issuer chains, the root CA CRL against every CA it covers. Keyed by a
+ * copy of the exact raw collateral. Checks of stage pck_chain
  * (the CRLs) and collateral (TCB info, QE identity) are both in list.
  */
 typedef struct attest_verified_collateral {
-    uint8_t key[32];
+    attest_collateral source;
     attest_check_list list;
     const attest_root *root;       /* root every issuer chain ends at, or NULL */
     X509_CRL *root_ca_crl;         /* NULL when unusable */
     X509_CRL *pck_crl;             /* NULL when unusable */
     X509 *pck_crl_issuer;          /* CA that signed pck_crl, from its issuer chain */
+    attest_known_cert pck_crl_issuer_known; /* the same, with its DER */
+    uint8_t *pck_crl_issuer_der;
     STACK_OF(X509) *pck_crl_chain;
     STACK_OF(X509) *tcb_info_chain;
     STACK_OF(X509) *qe_identity_chain;
@@ -164,12 +187,11 @@ typedef struct attest_verified_collateral {
 
 ATTEST_MUST_USE attest_err attest_collateral_verify(const attest_root *roots, size_t root_count,
                                                     const attest_collateral *collateral,
-                                                    const uint8_t key[32],
                                                     attest_verified_collateral **out);
 void attest_verified_collateral_free(attest_verified_collateral *verified);
 
-/* SHA-256 over every collateral field, each prefixed by its size. */
-void attest_collateral_digest(const attest_collateral *collateral, uint8_t out[32]);
+/* True when a and b hold the same bytes in every field. */
+bool attest_collateral_equal(const attest_collateral *a, const attest_collateral *b);
 
 /* Adds the check of window at time t, and its expiry, to report. */
 void attest_window_report(const attest_window *window, time_t t, attest_report *report);

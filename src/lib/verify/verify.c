@@ -68,6 +68,16 @@ static attest_err root_add(attest_verifier *verifier, const uint8_t *der, size_t
     root->der = copy;
     root->der_size = size;
     root->key = X509_get0_pubkey(cert);
+
+    /* Checked once here, so chains that end at this root need not check it again. */
+    if (root->key == NULL || X509_verify(cert, root->key) != 1) {
+        ERR_clear_error();
+        verifier->root_count--;
+        X509_free(cert);
+        free(copy);
+        return attest_diag_set(diag, ATTEST_ERR_CERT_SIGNATURE,
+                               "trusted root is not validly self-signed");
+    }
     return ATTEST_OK;
 }
 
@@ -129,14 +139,14 @@ void attest_verifier_free(attest_verifier *verifier)
 
 /* Returns the verified chain for pem, from the cache or built now (owned by the cache). */
 static attest_err chain_get(attest_verifier *verifier, const uint8_t *pem, size_t size,
-                            bool use_cache, attest_chain **out_chain, bool *out_owned)
+                            const attest_verified_collateral *verified, bool use_cache,
+                            attest_chain **out_chain, bool *out_owned)
 {
-    uint8_t key[32];
-    attest_sha256(pem, size, key);
     if (use_cache) {
         for (size_t i = 0; i < CHAIN_CACHE_SIZE; i++) {
             attest_chain *chain = verifier->chains[i];
-            if (chain != NULL && memcmp(chain->key, key, sizeof(key)) == 0) {
+            if (chain != NULL && chain->source_size == size &&
+                memcmp(chain->source, pem, size) == 0) {
                 *out_chain = chain;
                 *out_owned = false;
                 return ATTEST_OK;
@@ -145,7 +155,9 @@ static attest_err chain_get(attest_verifier *verifier, const uint8_t *pem, size_
     }
 
     attest_chain *chain = NULL;
-    attest_err err = attest_chain_build(verifier->roots, verifier->root_count, pem, size, &chain);
+    attest_err err = attest_chain_build(verifier->roots, verifier->root_count, pem, size,
+                                        verified != NULL ? &verified->pck_crl_issuer_known : NULL,
+                                        verified != NULL ? verified->root : NULL, &chain);
     if (err != ATTEST_OK) {
         return err;
     }
@@ -166,12 +178,10 @@ static attest_err collateral_get(attest_verifier *verifier, const attest_collate
                                  bool use_cache, attest_verified_collateral **out,
                                  bool *out_owned)
 {
-    uint8_t key[32];
-    attest_collateral_digest(collateral, key);
     if (use_cache) {
         for (size_t i = 0; i < COLLATERAL_CACHE_SIZE; i++) {
             attest_verified_collateral *verified = verifier->collaterals[i];
-            if (verified != NULL && memcmp(verified->key, key, sizeof(key)) == 0) {
+            if (verified != NULL && attest_collateral_equal(&verified->source, collateral)) {
                 *out = verified;
                 *out_owned = false;
                 return ATTEST_OK;
@@ -181,7 +191,7 @@ static attest_err collateral_get(attest_verifier *verifier, const attest_collate
 
     attest_verified_collateral *verified = NULL;
     attest_err err = attest_collateral_verify(verifier->roots, verifier->root_count, collateral,
-                                              key, &verified);
+                                              &verified);
     if (err != ATTEST_OK) {
         return err;
     }
@@ -558,12 +568,25 @@ attest_err attest_verify_quote(attest_verifier *verifier, const uint8_t *quote_d
                       "version %u, %s, %zu bytes after the signature data", quote->header.version,
                       attest_quote_is_tdx(quote) ? "TDX" : "SGX", quote->trailing_size);
 
+    /* Collateral first, because the PCK chain can reuse the CA certificate it verified. */
+    attest_verified_collateral *verified = NULL;
+    bool verified_owned = false;
+    if (collateral != NULL) {
+        err = collateral_get(verifier, collateral, use_collateral_cache, &verified, &verified_owned);
+        if (err != ATTEST_OK) {
+            return err;
+        }
+    }
+
     /* Stage pck_chain: the time-independent part may come from the cache. */
     attest_chain *chain = NULL;
     bool chain_owned = false;
-    err = chain_get(verifier, quote->pck_chain, quote->pck_chain_size, use_chain_cache, &chain,
-                    &chain_owned);
+    err = chain_get(verifier, quote->pck_chain, quote->pck_chain_size, verified, use_chain_cache,
+                    &chain, &chain_owned);
     if (err != ATTEST_OK) {
+        if (verified_owned) {
+            attest_verified_collateral_free(verified);
+        }
         return err;
     }
     attest_check_list_report(&chain->list, at, report);
@@ -573,16 +596,7 @@ attest_err attest_verify_quote(attest_verifier *verifier, const uint8_t *quote_d
         report->pck_ca = chain->ca;
     }
 
-    attest_verified_collateral *verified = NULL;
-    bool verified_owned = false;
-    if (collateral != NULL) {
-        err = collateral_get(verifier, collateral, use_collateral_cache, &verified, &verified_owned);
-        if (err != ATTEST_OK) {
-            if (chain_owned) {
-                attest_chain_free(chain);
-            }
-            return err;
-        }
+    if (verified != NULL) {
         report->has_collateral = true;
         attest_check_list_report(&verified->list, at, report);
         if (chain->certs != NULL) {

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target tests/fuzz/fuzz_*.c with clang, AddressSanitizer
+# and UBSan in build-fuzz, seeds each with real data and runs it for a fixed
+# number of inputs. Fails when a target is not built or any run fails.
+#
+# Usage: scripts/fuzz.sh [RUNS]   (default 20000 inputs per target)
+# Prints a final `N passed, N failed` line (one per target).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh disable=SC1091
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ATTEST_ROOT"
+
+runs=${1:-20000}
+build="build-fuzz"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+export ASAN_OPTIONS=detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+section "Building the fuzz targets ($build, clang)"
+if [ -d "$build/meson-private" ]; then
+    meson configure "$build" -Dfuzz=true -Dtests=false
+else
+    CC=clang meson setup "$build" -Dfuzz=true -Dtests=false \
+        -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args=-fsanitize=fuzzer-no-link
+fi
+ninja -C "$build"
+
+# ---- seed corpora from the real data ----
+
+seeds=$work/seeds
+mkdir -p "$seeds"/{quote,pck,tcb,qe,bundle,pcs}
+
+for quote in "$ATTEST_REAL"/sgx/*.quote "$ATTEST_REAL"/tdx/*.quote; do
+    name=$(basename "$quote" .quote)
+    cp "$quote" "$seeds/quote/$name"
+
+    # The PCK certificate is the first PEM of the quote's certification data.
+    offset=$(grep -a -b -o -- '-----BEGIN CERTIFICATE-----' "$quote" | head -n 1 | cut -d: -f1)
+    tail -c "+$((offset + 1))" "$quote" | openssl x509 -outform DER -out "$work/$name.cer"
+
+    # asn1parse prints the extension's OID, then its OCTET STRING on the next line.
+    value_offset=$(openssl asn1parse -inform DER -in "$work/$name.cer" |
+        grep -A 1 ':1\.2\.840\.113741\.1\.13\.1 *$' | tail -n 1 | cut -d: -f1 | tr -d ' ')
+    openssl asn1parse -inform DER -in "$work/$name.cer" -strparse "$value_offset" \
+        -out "$seeds/pck/$name.der" -noout
+done
+
+for bundle in "$ATTEST_REAL"/*/*.collateral.json; do
+    name=$(basename "$bundle" .collateral.json)
+    cp "$bundle" "$seeds/bundle/$name.json"
+    jq -j .tcb_info "$bundle" >"$seeds/tcb/$name.json"
+    jq -j .qe_identity "$bundle" >"$seeds/qe/$name.json"
+done
+
+for body in "$ATTEST_REAL"/tdx/google-spr-e4-pcs/*.json; do
+    cp "$body" "$seeds/pcs/"
+done
+jq -c .tcbInfo "$ATTEST_REAL/tdx/google-spr-e4-pcs/tcb-info.json" >"$seeds/tcb/google-spr-e4-pcs.json"
+jq -c .enclaveIdentity "$ATTEST_REAL/tdx/google-spr-e4-pcs/qe-identity.json" \
+    >"$seeds/qe/google-spr-e4-pcs.json"
+
+# Prints the seed folder and the max input size (bytes) for a target name.
+seed_kind() {
+    case $1 in
+        *pck*) echo "pck 4096" ;;
+        *quote*) echo "quote 16384" ;;
+        *tcb*) echo "tcb 65536" ;;
+        *qe*) echo "qe 65536" ;;
+        *bundle* | *collateral*) echo "bundle 65536" ;;
+        *pcs*) echo "pcs 65536" ;;
+        *) echo "" ;;
+    esac
+}
+
+# ---- runs ----
+
+passed=0
+failed=0
+for source in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$source" .c)
+    section "Fuzzing $name ($runs inputs)"
+    target=$build/tests/fuzz/$name
+    if [ ! -x "$target" ]; then
+        echo "not built: add $name to the list in tests/fuzz/meson.build"
+        failed=$((failed + 1))
+        continue
+    fi
+
+    read -r kind max_len <<<"$(seed_kind "$name")"
+    if [ -z "${kind:-}" ]; then
+        echo "no seed corpus for $name: add its kind to seed_kind in scripts/fuzz.sh"
+        failed=$((failed + 1))
+        continue
+    fi
+    corpus=$work/corpus/$name
+    mkdir -p "$corpus" "$work/artifacts"
+    cp "$seeds/$kind"/* "$corpus/"
+
+    status=0
+    "$target" -runs="$runs" -max_len="$max_len" -seed=1 -timeout=20 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-" "$corpus" \
+        >"$work/$name.log" 2>&1 || status=$?
+    tail -n 15 "$work/$name.log"
+    if [ "$status" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "ok - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $name: libFuzzer exited with $status"
+        for artifact in "$work/artifacts/$name-"*; do
+            [ -e "$artifact" ] || continue
+            echo "input that failed ($artifact), first 512 bytes:"
+            head -c 512 "$artifact" | xxd
+        done
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
