@@ -21,14 +21,9 @@ export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 section "Building the fuzz targets ($build, clang)"
-if [ -d "$build/meson-private" ]; then
-    meson configure "$build" -Dfuzz=true -Dtests=false
-else
-    CC=clang meson setup "$build" -Dfuzz=true -Dtests=false \
-        -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dc_args=-fsanitize=fuzzer-no-link
-fi
-ninja -C "$build"
+# CC only takes effect when the folder is first configured.
+CC=clang meson_build "$build" -Dfuzz=true -Dtests=false \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
 
 # ---- seed corpora from the real data ----
 

@@ -17,8 +17,8 @@ section() {
 
 # Installs the missing packages with apt-get (one update, then one install).
 # node and npm count as present when both commands exist, because a Node.js
-# installed from another Debian source already ships npm, and Debian's npm
-# package would conflict with it.
+# package from another APT repository (such as NodeSource's) ships npm, and
+# Debian's npm package would conflict with it.
 install_packages() {
     local missing=() package
     for package in "${ATTEST_PACKAGES[@]}"; do

@@ -2,12 +2,13 @@
 # The test command. Run as root from the repository root of a Debian 12
 # machine, with the shared data folder at ../shared (read-only).
 #
-# 1. installs the missing Debian packages;
-# 2. builds build-ci and runs the unit tests;
-# 3. builds build-ci-asan with AddressSanitizer and UBSan and runs them again;
-# 4. runs tests/cli/*.sh against build-ci's attest binary;
-# 5. runs scripts/fuzz.sh (every fuzz target, a fixed number of inputs);
-# 6. runs scripts/oracle.sh (outcomes compared with an independent verifier).
+# 1. Installs the missing Debian packages.
+# 2. Builds build-ci and runs the unit tests.
+# 3. Builds build-ci-asan with AddressSanitizer and UBSan and runs them again.
+# 4. Runs tests/cli/*.sh against build-ci's attest binary.
+# 5. Runs scripts/fuzz.sh (every fuzz target, a fixed number of inputs).
+# 6. Runs scripts/oracle.sh (outcomes compared with an independent verifier).
+#
 # Every step runs even when an earlier one failed. The last line is
 # `N passed, N failed`, summing test executables, CLI checks, fuzz runs and
 # oracle comparisons, with a build that fails counted as one failure. The

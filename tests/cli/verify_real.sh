@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs `attest verify` on every real SGX and TDX quote of the shared real data
-# (and on copies with one byte changed) and checks the exact outcome of each
-# with jq: exit status, valid, tcb_status, advisory_ids, error stage and code,
-# and the claims decoded from the quote.
+# Runs `attest verify` on every real SGX and TDX quote of the shared real data,
+# and on copies with one byte changed. For each, jq checks the exact outcome:
+# exit status, valid, tcb_status, advisory_ids, error stage and code, and the
+# claims decoded from the quote.
 #
 # Usage: tests/cli/verify_real.sh PATH_TO_ATTEST
 # Prints `ok - NAME` or `not ok - NAME: WHY` per check and a final
@@ -45,11 +45,13 @@ run_row() {
     fi
 }
 
-# Checks that the jq FILTER evaluates to true on row NAME's JSON output.
+# Checks that the jq FILTER evaluates to true on row NAME's JSON output,
+# which must be exactly one JSON value. The filter runs inside `jq -s`
+# because `jq -e` of jq 1.6 exits with 0 on empty input.
 # Usage: expect NAME DESCRIPTION FILTER
 expect() {
     local name=$1 description=$2 filter=$3
-    if jq -e "$filter" "$work/$name.json" >/dev/null 2>&1; then
+    if jq -e -s "length == 1 and (.[0] | ($filter))" "$work/$name.json" >/dev/null 2>&1; then
         pass "$name: $description"
     else
         local summary
@@ -126,7 +128,7 @@ run_row phala-sgx-v3-qe-identity-expired 1 --quote "$sgx_quote" --collateral "$s
 expect_rejected phala-sgx-v3-qe-identity-expired collateral collateral_expired
 expect phala-sgx-v3-qe-identity-expired "collateral_expired" '.collateral_expired == true'
 
-# No collateral ships with this quote; 2024-01-01 lies inside its PCK certificate's validity.
+# No collateral ships with this quote. 2024-01-01 lies inside its PCK certificate's validity.
 run_row trustee-occlum-debug-v3 1 --quote "$real/sgx/trustee-occlum-debug-v3.quote" \
     --at 1704067200
 expect_rejected trustee-occlum-debug-v3 collateral collateral_missing
@@ -241,7 +243,7 @@ run_row google-v5-td15-sample-collateral 0 --quote "$v5_sample" \
     --collateral "$real/tdx/phala-tdx-v5-td15.collateral.json" --at 1774003274
 expect_valid google-v5-td15-sample-collateral UpToDate '[]'
 
-# No collateral ships with this quote; 2024-01-01 lies inside its PCK certificate's validity.
+# No collateral ships with this quote. 2024-01-01 lies inside its PCK certificate's validity.
 expected_claims=$real/tdx/trustee-debug-v4.expected-claims.json
 run_row trustee-debug-v4 1 --quote "$real/tdx/trustee-debug-v4.quote" --at 1704067200
 expect_rejected trustee-debug-v4 collateral collateral_missing

@@ -39,7 +39,7 @@ ATTEST_MUST_USE attest_err attest_json_check_depth(const char *text, size_t size
  * releases with json_decref. Errors: ATTEST_ERR_LIMIT above
  * ATTEST_JSON_MAX_SIZE, ATTEST_ERR_JSON_SYNTAX for a NUL byte or malformed
  * text (with line and column), ATTEST_ERR_JSON_DEPTH, and
- * ATTEST_ERR_JSON_DUPLICATE_KEY naming the key.
+ * ATTEST_ERR_JSON_DUPLICATE_KEY with the line and column (jansson does not report the key).
  */
 ATTEST_MUST_USE attest_err attest_json_parse(const char *text, size_t size, json_t **out_root,
                                              attest_diag *diag);

@@ -487,11 +487,14 @@ static void check_tcb(attest_report *report, const attest_tcb_info *info, const 
 
     report->has_tcb_status = true;
     report->platform_status = match.platform_status;
-    report->relaunch_advised = match.relaunch_advised;
     report->tcb_date = match.level->tcb_date;
     report->qe_status = qe_level != NULL ? qe_level->status : ATTEST_TCB_UP_TO_DATE;
-    report->tcb_status = qe_level != NULL ? attest_tcb_status_merge_qe(match.status, qe_level->status)
+    report->tcb_status = qe_level != NULL ? attest_tcb_match_merge_qe(&match, qe_level->status)
                                           : match.status;
+    /* An out-of-date or revoked QE withdraws the relaunch advice. */
+    report->relaunch_advised = report->tcb_status == ATTEST_TCB_TD_RELAUNCH_ADVISED ||
+                               report->tcb_status ==
+                                   ATTEST_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
 
     advisories_add(&report->advisories, &match.level->advisories);
     if (match.module_level != NULL) {
