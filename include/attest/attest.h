@@ -6,6 +6,7 @@
 #include <attest/error.h>
 #include <attest/pck.h>
 #include <attest/quote.h>
+#include <attest/sim.h>
 #include <attest/tcb.h>
 #include <attest/verify.h>
 

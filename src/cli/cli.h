@@ -11,6 +11,9 @@ enum {
 
 int cli_verify(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_sim(int argc, char **argv);      /* sim_cmd.c */
+int cli_evidence(int argc, char **argv); /* evidence_cmd.c */
+int cli_local(int argc, char **argv);    /* local_cmd.c */
 
 /* Parses a non-negative decimal integer of Unix seconds; returns 0 on success. */
 int cli_parse_seconds(const char *text, long long *out);

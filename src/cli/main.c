@@ -11,7 +11,10 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  verify       verify an Intel SGX or TDX quote (attest verify --help)\n"
-            "  bench verify measure verification throughput (attest bench verify --help)\n");
+            "  bench verify measure verification throughput (attest bench verify --help)\n"
+            "  sim          simulated Intel platform: init, quote, collateral, scenario\n"
+            "  evidence     collect evidence from the TEE this process runs in\n"
+            "  local        local attestation between enclaves: report, verify\n");
 }
 
 int main(int argc, char **argv)
@@ -25,6 +28,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0) {
         return cli_bench(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "sim") == 0) {
+        return cli_sim(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "evidence") == 0) {
+        return cli_evidence(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "local") == 0) {
+        return cli_local(argc - 1, argv + 1);
     }
     fprintf(stderr, "attest: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
