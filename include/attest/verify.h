@@ -81,6 +81,15 @@ typedef struct attest_report {
     attest_quote quote;  /* borrows the caller's quote bytes */
     bool debug;
 
+    /*
+     * Trust anchor of the PCK chain, when the chain ends at a trusted root:
+     * simulated is true for any root other than the compiled-in Intel SGX
+     * Root CA, that is a root the caller added with attest_verifier_add_root.
+     */
+    bool has_root;
+    bool simulated;
+    char root_subject[160];
+
     bool has_pck;        /* PCK certificate decoded */
     attest_pck_ca pck_ca;
     attest_pck_info pck;
@@ -131,6 +140,10 @@ ATTEST_MUST_USE attest_err attest_verifier_new(attest_verifier **out_verifier);
 ATTEST_MUST_USE attest_err attest_verifier_add_root(attest_verifier *verifier,
                                                     const uint8_t *der, size_t size,
                                                     attest_diag *diag);
+
+/* Adds the root certificate in the file at path, DER or PEM, like attest_verifier_add_root. */
+ATTEST_MUST_USE attest_err attest_verifier_add_root_file(attest_verifier *verifier,
+                                                         const char *path, attest_diag *diag);
 
 void attest_verifier_free(attest_verifier *verifier);
 

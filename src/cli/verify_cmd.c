@@ -13,11 +13,13 @@ static void verify_usage(FILE *out)
 {
     fprintf(out,
             "usage: attest verify --quote FILE [--collateral FILE|DIR] [--at UNIX_SECONDS] "
-            "[--json]\n"
+            "[--trust-root FILE]... [--json]\n"
             "\n"
             "  --quote FILE        quote, binary or hex text\n"
             "  --collateral PATH   JSON bundle file, or directory of PCS-style files\n"
             "  --at SECONDS        verification time in Unix seconds (default: now)\n"
+            "  --trust-root FILE   also trust this root certificate (DER or PEM) for this call,\n"
+            "                      such as a simulated platform's root-ca.der; repeatable\n"
             "  --json              print one JSON object instead of text\n"
             "\n"
             "exit status: 0 valid, 1 not valid, 2 usage or file error\n");
@@ -42,9 +44,13 @@ int cli_verify(int argc, char **argv)
         {"collateral", required_argument, NULL, 'c'},
         {"at", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
+        {"trust-root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    enum { MAX_TRUST_ROOTS = 4 };
+    const char *trust_roots[MAX_TRUST_ROOTS];
+    size_t trust_root_count = 0;
     const char *quote_path = NULL;
     const char *collateral_path = NULL;
     long long at = (long long)time(NULL);
@@ -69,6 +75,14 @@ int cli_verify(int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'r':
+            if (trust_root_count == MAX_TRUST_ROOTS) {
+                fprintf(stderr, "attest verify: at most %d --trust-root options\n",
+                        MAX_TRUST_ROOTS);
+                return CLI_EXIT_USAGE;
+            }
+            trust_roots[trust_root_count++] = optarg;
             break;
         case 'h':
             verify_usage(stdout);
@@ -111,6 +125,14 @@ int cli_verify(int argc, char **argv)
     if (err != ATTEST_OK || report == NULL) {
         fprintf(stderr, "attest verify: cannot create the verifier: %s\n", attest_err_code(err));
         goto out;
+    }
+    for (size_t i = 0; i < trust_root_count; i++) {
+        err = attest_verifier_add_root_file(verifier, trust_roots[i], &diag);
+        if (err != ATTEST_OK) {
+            fprintf(stderr, "attest verify: --trust-root: %s: %s\n", attest_err_code(err),
+                    diag.message);
+            goto out;
+        }
     }
 
     err = attest_verify_quote(verifier, quote, quote_size,

@@ -369,6 +369,24 @@ static void test_verify_untrusted_extra_root_rejected(void **state)
     assert_true(strlen(diag.message) > 0);
 }
 
+/* Trusting the Intel root a second time must not split it into two anchors. */
+static void test_verify_duplicate_root_one_anchor(void **state)
+{
+    fixture *f = *state;
+    size_t size = 0;
+    uint8_t *root = test_read_real("intel/sgx-root-ca.der", &size);
+    assert_int_equal(attest_verifier_add_root(f->verifier, root, size, NULL), ATTEST_OK);
+    assert_int_equal(attest_verifier_add_root_file(f->verifier, test_real_path("intel/sgx-root-ca.der"),
+                                                   NULL),
+                     ATTEST_OK);
+    assert_int_equal(attest_verify_quote(f->verifier, f->quote_data, f->quote_size, &f->collateral,
+                                         SGX_TIME, NULL, f->report),
+                     ATTEST_OK);
+    assert_true(f->report->has_root);
+    assert_false(f->report->simulated);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +411,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_attestation_key_off_curve, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_verify_untrusted_extra_root_rejected, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_duplicate_root_one_anchor, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ static const attest_root *trusted_root_of(const attest_root *roots, size_t root_
         if (roots[i].der_size == (size_t)der_size &&
             memcmp(roots[i].der, der, roots[i].der_size) == 0) {
             found = &roots[i];
+            break;
         }
     }
     OPENSSL_free(der);

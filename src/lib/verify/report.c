@@ -374,6 +374,12 @@ static json_t *claims_json(const attest_report *report)
         json_object_set_new(claims, "quote_size", json_integer((json_int_t)quote->quote_size));
         json_object_set_new(claims, "trailing_size", json_integer((json_int_t)quote->trailing_size));
     }
+    if (report->has_root) {
+        json_t *anchor = json_object();
+        json_object_set_new(anchor, "subject", json_string(report->root_subject));
+        json_object_set_new(anchor, "kind", json_string(report->simulated ? "added" : "intel"));
+        json_object_set_new(claims, "trust_anchor", anchor);
+    }
     if (report->has_pck) {
         json_object_set_new(claims, "pck", pck_json(report));
     }
@@ -416,6 +422,7 @@ char *attest_report_to_json(const attest_report *report, bool pretty)
         return NULL;
     }
     json_object_set_new(root, "valid", json_boolean(report->valid));
+    json_object_set_new(root, "simulated", json_boolean(report->has_root && report->simulated));
     json_object_set_new(root, "tcb_status",
                         report->valid && report->has_tcb_status
                             ? json_string(attest_tcb_status_name(report->tcb_status))
@@ -457,6 +464,10 @@ void attest_report_print(const attest_report *report, void *stream)
                 attest_quote_is_tdx(quote) ? "TDX" : "SGX", quote->header.version,
                 body_type_name(quote->body_type), quote->quote_size, quote->trailing_size,
                 report->debug ? ", DEBUG" : "");
+    }
+    if (report->has_root) {
+        fprintf(out, "trust anchor: %s%s\n", report->root_subject,
+                report->simulated ? " (an added root, not Intel's: SIMULATED evidence)" : "");
     }
     if (report->has_pck) {
         char fmspc[13];

@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "util/file.h"
 #include "util/hex.h"
 #include "verify/internal.h"
 
@@ -45,6 +47,12 @@ struct attest_verifier {
 static attest_err root_add(attest_verifier *verifier, const uint8_t *der, size_t size,
                            attest_diag *diag)
 {
+    /* A root that is already trusted stays one anchor, so its chains never look mixed. */
+    for (size_t i = 0; i < verifier->root_count; i++) {
+        if (verifier->roots[i].der_size == size && memcmp(verifier->roots[i].der, der, size) == 0) {
+            return ATTEST_OK;
+        }
+    }
     if (verifier->root_count >= MAX_ROOTS) {
         return attest_diag_set(diag, ATTEST_ERR_LIMIT, "at most %d trusted roots", MAX_ROOTS);
     }
@@ -121,6 +129,48 @@ attest_err attest_verifier_add_root(attest_verifier *verifier, const uint8_t *de
     /* Cached outcomes were computed against the old set of roots. */
     caches_clear(verifier);
     return root_add(verifier, der, size, diag);
+}
+
+attest_err attest_verifier_add_root_file(attest_verifier *verifier, const char *path,
+                                         attest_diag *diag)
+{
+    if (verifier == NULL || path == NULL) {
+        return ATTEST_ERR_ARGUMENT;
+    }
+    uint8_t *data = NULL;
+    size_t size = 0;
+    attest_err err = attest_file_read(path, 64 * 1024, &data, &size, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+
+    /* A PEM file is converted to the DER bytes that roots are compared by. */
+    if (size > 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+        BIO *bio = BIO_new_mem_buf(data, (int)size);
+        X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        unsigned char *der = NULL;
+        int der_size = cert != NULL ? i2d_X509(cert, &der) : -1;
+        X509_free(cert);
+        ERR_clear_error();
+        free(data);
+        if (der_size <= 0) {
+            OPENSSL_free(der);
+            return attest_diag_set(diag, ATTEST_ERR_CERT_PARSE,
+                                   "%s is PEM but holds no valid CERTIFICATE", path);
+        }
+        err = attest_verifier_add_root(verifier, der, (size_t)der_size, diag);
+        OPENSSL_free(der);
+    } else {
+        err = attest_verifier_add_root(verifier, data, size, diag);
+        free(data);
+    }
+    if (err != ATTEST_OK && diag != NULL) {
+        char detail[sizeof(diag->message)];
+        snprintf(detail, sizeof(detail), "%s", diag->message);
+        attest_diag_set(diag, err, "trusted root %s: %s", path, detail);
+    }
+    return err;
 }
 
 void attest_verifier_free(attest_verifier *verifier)
@@ -593,6 +643,13 @@ attest_err attest_verify_quote(attest_verifier *verifier, const uint8_t *quote_d
         return err;
     }
     attest_check_list_report(&chain->list, at, report);
+    if (chain->root != NULL) {
+        /* roots[0] is always the compiled-in Intel SGX Root CA. */
+        report->has_root = true;
+        report->simulated = chain->root != &verifier->roots[0];
+        X509_NAME_oneline(X509_get_subject_name(chain->root->cert), report->root_subject,
+                          (int)sizeof(report->root_subject));
+    }
     if (chain->has_pck) {
         report->has_pck = true;
         report->pck = chain->pck;
