@@ -4,6 +4,8 @@
 
 #include <attest/collateral.h>
 #include <attest/error.h>
+#include <attest/evidence.h>
+#include <attest/local.h>
 #include <attest/pck.h>
 #include <attest/quote.h>
 #include <attest/sim.h>

@@ -158,7 +158,33 @@ extern "C" {
     X(ATTEST_ERR_TDX_MODULE, "tdx_module_mismatch",                                      \
       "TDX module MR_SIGNER_SEAM or SEAM attributes differ from the TCB info")           \
     X(ATTEST_ERR_TDX_MODULE_IDENTITY, "tdx_module_identity_not_found",                   \
-      "TCB info has no TDX module identity or level for the module in the quote")
+      "TCB info has no TDX module identity or level for the module in the quote")          \
+    /* evidence collection (attest evidence) */                                          \
+    X(ATTEST_ERR_EVIDENCE_DEVICE_MISSING, "evidence_device_missing",                     \
+      "TEE interface not found (configfs-tsm, /dev/attestation or simulated platform)")  \
+    X(ATTEST_ERR_EVIDENCE_PERMISSION, "evidence_permission_denied",                      \
+      "permission denied on the TEE interface (EACCES or EPERM)")                        \
+    X(ATTEST_ERR_EVIDENCE_BUSY, "evidence_device_busy",                                  \
+      "TEE interface is busy (EBUSY); retry later")                                      \
+    X(ATTEST_ERR_EVIDENCE_GENERATION, "evidence_generation_changed",                     \
+      "configfs-tsm generation moved by more than one write: concurrent writer")         \
+    X(ATTEST_ERR_EVIDENCE_ATTESTATION_TYPE, "evidence_attestation_type_unsupported",     \
+      "Gramine attestation_type is not dcap")                                            \
+    X(ATTEST_ERR_EVIDENCE_SHORT_READ, "evidence_short_read",                             \
+      "TEE interface returned fewer bytes than the format needs")                        \
+    X(ATTEST_ERR_EVIDENCE_INTERFACE, "evidence_interface_invalid",                       \
+      "TEE interface file has unexpected contents")                                      \
+    X(ATTEST_ERR_REPORT_DATA_MISMATCH, "report_data_mismatch",                           \
+      "report data differs from SHA-512(nonce || runtime data) or from the value written") \
+    /* SGX local attestation */                                                          \
+    X(ATTEST_ERR_SGX_REPORT_TRUNCATED, "sgx_report_truncated",                           \
+      "SGX report ends before a field (a report is 432 bytes)")                          \
+    X(ATTEST_ERR_TARGET_INFO_TRUNCATED, "target_info_truncated",                         \
+      "SGX target info ends before a field (a target info is 512 bytes)")                \
+    X(ATTEST_ERR_LOCAL_TRAILING, "local_attestation_trailing_bytes",                     \
+      "bytes follow the end of an SGX report or target info")                            \
+    X(ATTEST_ERR_REPORT_MAC, "report_mac_invalid",                                       \
+      "SGX report MAC does not verify with the report key of the verifying enclave")
 
 typedef enum attest_err {
 #define ATTEST_ERR_ENUM(name, code, message) name,

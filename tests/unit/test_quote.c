@@ -211,6 +211,29 @@ static void test_quote_read_hex_file(void **state)
     free(binary);
 }
 
+/* A file that starts as hex text but has another character names it and its offset. */
+static void test_quote_read_hex_stray_character(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"0300020000 # comment\n", "03:00:02:00\n",
+                                        "\xef\xbb\xbf" "0300g2\n"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[] = "/tmp/attest-test-quote-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *file = fdopen(fd, "w");
+        assert_non_null(file);
+        fputs(texts[i], file);
+        fclose(file);
+        uint8_t *data = NULL;
+        size_t size = 0;
+        attest_diag diag = {{0}};
+        assert_int_equal(attest_quote_read_file(path, &data, &size, &diag), ATTEST_ERR_HEX);
+        assert_non_null(strstr(diag.message, "at offset"));
+        remove(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_quote_tdx_v5_td15_fields),
         cmocka_unit_test(test_quote_trustee_debug_td),
         cmocka_unit_test(test_quote_read_hex_file),
+        cmocka_unit_test(test_quote_read_hex_stray_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

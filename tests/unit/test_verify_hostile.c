@@ -387,6 +387,58 @@ static void test_verify_duplicate_root_one_anchor(void **state)
     free(root);
 }
 
+/* Text from unsigned collateral must reach the report as printable ASCII only. */
+static void test_verify_detail_sanitized(void **state)
+{
+    fixture *f = *state;
+    size_t size = 0;
+    char *edited = tcb_info_edited(f, "\"tcbStatus\":\"SWHardeningNeeded\"",
+                                   "\"tcbStatus\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                   "\u00e9\\u001b[31m\"",
+                                   &size);
+    assert_int_equal(verify_with_field(f, &f->collateral.tcb_info, edited, size),
+                     ATTEST_ERR_COLLATERAL_SIGNATURE);
+    for (size_t i = 0; i < f->report->check_count; i++) {
+        for (const char *c = f->report->checks[i].detail; *c != '\0'; c++) {
+            assert_true((unsigned char)*c >= 0x20 && (unsigned char)*c <= 0x7e);
+        }
+    }
+    char *json = attest_report_to_json(f->report, false);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"check\":\"tcb_info_parse\",\"outcome\":\"fail\",\"code\":"));
+    free(json);
+    free(edited);
+}
+
+/* A QE identity value with bits outside its mask matches no QE, as in Intel's QVL. */
+static void test_verify_qe_identity_unmasked_value(void **state)
+{
+    fixture *f = *state;
+    const char *text = (const char *)f->collateral.qe_identity.data;
+    size_t size = f->collateral.qe_identity.size;
+    char *copy = malloc(size + 1);
+    assert_non_null(copy);
+    memcpy(copy, text, size);
+    copy[size] = '\0';
+    /* miscselect 00000000 under mask FFFFFFFF: make the mask 00000000 with value 00000001. */
+    char *value = strstr(copy, "\"miscselect\":\"00000000\"");
+    char *mask = strstr(copy, "\"miscselectMask\":\"FFFFFFFF\"");
+    assert_non_null(value);
+    assert_non_null(mask);
+    memcpy(value + strlen("\"miscselect\":\""), "00000001", 8);
+    memcpy(mask + strlen("\"miscselectMask\":\""), "00000000", 8);
+    assert_int_not_equal(verify_with_field(f, &f->collateral.qe_identity, copy, size), ATTEST_OK);
+    bool found = false;
+    for (size_t i = 0; i < f->report->check_count; i++) {
+        if (strcmp(f->report->checks[i].name, "qe_miscselect") == 0) {
+            found = true;
+            assert_int_equal(f->report->checks[i].err, ATTEST_ERR_QE_MISCSELECT);
+        }
+    }
+    assert_true(found);
+    free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +465,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_untrusted_extra_root_rejected, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_verify_duplicate_root_one_anchor, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_detail_sanitized, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_qe_identity_unmasked_value, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

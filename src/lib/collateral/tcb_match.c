@@ -109,10 +109,16 @@ static const attest_tdx_module_identity *find_module_identity(const attest_tcb_i
     return NULL;
 }
 
-static bool masked_equal(const uint8_t *a, const uint8_t *b, const uint8_t *mask, size_t size)
+/*
+ * True when reported & mask equals expected as written. Intel's QVL does not
+ * mask the expected value, so an expected value with bits outside its mask
+ * matches nothing.
+ */
+static bool masked_equal(const uint8_t *reported, const uint8_t *expected, const uint8_t *mask,
+                         size_t size)
 {
     for (size_t i = 0; i < size; i++) {
-        if ((a[i] & mask[i]) != (b[i] & mask[i])) {
+        if ((reported[i] & mask[i]) != expected[i]) {
             return false;
         }
     }

@@ -311,8 +311,12 @@ attest_err attest_quote_parse(const uint8_t *data, size_t size, attest_quote *ou
         return err;
     }
     if (quote.header.version < 3 || quote.header.version > 5) {
-        return attest_diag_set(diag, ATTEST_ERR_QUOTE_VERSION,
-                               "quote version %u is not 3, 4 or 5", quote.header.version);
+        bool text = data[0] >= 0x20 && data[0] < 0x7f && data[1] >= 0x20 && data[1] < 0x7f;
+        return attest_diag_set(diag, ATTEST_ERR_QUOTE_VERSION, "quote version %u is not 3, 4 or 5%s",
+                               quote.header.version,
+                               text ? " (the data starts with text: a hex quote file must "
+                                      "hold only hex digits and whitespace, as xxd -p writes)"
+                                    : "");
     }
     if (quote.header.tee_type != ATTEST_TEE_TYPE_SGX &&
         quote.header.tee_type != ATTEST_TEE_TYPE_TDX) {
@@ -341,7 +345,8 @@ attest_err attest_quote_parse(const uint8_t *data, size_t size, attest_quote *ou
     attest_reader signature_reader;
     if (!attest_reader_sub(&reader, quote.signature_data_size, &signature_reader)) {
         return attest_diag_set(diag, ATTEST_ERR_QUOTE_SIGNATURE_DATA_SIZE,
-                               "signature data size 0x%x exceeds the 0x%zx bytes present",
+                               "signature data size 0x%x exceeds the 0x%zx bytes present "
+                               "(is the quote truncated?)",
                                quote.signature_data_size, attest_reader_remaining(&reader));
     }
     err = parse_signature_data(&signature_reader, &quote, diag);
@@ -520,19 +525,35 @@ attest_err attest_quote_serialize(const attest_quote *quote, uint8_t *out, size_
     return ATTEST_OK;
 }
 
-/* True when every byte is a hex digit or whitespace, with an optional 0x prefix. */
+/* Length of an optional UTF-8 byte order mark and 0x prefix at the start of data. */
+static size_t hex_prefix_size(const uint8_t *data, size_t size)
+{
+    size_t start = 0;
+    if (size >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) {
+        start = 3;
+    }
+    if (size >= start + 2 && data[start] == '0' && (data[start + 1] == 'x' || data[start + 1] == 'X')) {
+        start += 2;
+    }
+    return start;
+}
+
+/*
+ * True when data reads as hex text: it starts with two hex digits. No
+ * binary quote does, because its first byte is the version (3, 4 or 5).
+ */
 static bool looks_like_hex(const uint8_t *data, size_t size)
 {
-    size_t digits = 0;
-    size_t start = (size >= 2 && data[0] == '0' && (data[1] == 'x' || data[1] == 'X')) ? 2 : 0;
-    for (size_t i = start; i < size; i++) {
-        if (isxdigit(data[i])) {
-            digits++;
-        } else if (!isspace(data[i])) {
+    size_t start = hex_prefix_size(data, size);
+    if (size < start + 2) {
+        return false;
+    }
+    for (size_t i = start; i < start + 2; i++) {
+        if (!isxdigit(data[i])) {
             return false;
         }
     }
-    return digits > 0;
+    return true;
 }
 
 attest_err attest_quote_read_file(const char *path, uint8_t **out_data, size_t *out_size,
@@ -544,6 +565,10 @@ attest_err attest_quote_read_file(const char *path, uint8_t **out_data, size_t *
     if (err != ATTEST_OK) {
         return err;
     }
+    if (size == 0) {
+        free(data);
+        return attest_diag_set(diag, ATTEST_ERR_QUOTE_TRUNCATED, "quote file %s is empty", path);
+    }
 
     if (!looks_like_hex(data, size)) {
         *out_data = data;
@@ -552,12 +577,21 @@ attest_err attest_quote_read_file(const char *path, uint8_t **out_data, size_t *
     }
 
     /* Compact the hex digits in place, then decode them. */
-    size_t start = (data[0] == '0' && (data[1] == 'x' || data[1] == 'X')) ? 2 : 0;
+    size_t start = hex_prefix_size(data, size);
     size_t digit_count = 0;
     for (size_t i = start; i < size; i++) {
-        if (!isspace(data[i])) {
-            data[digit_count++] = data[i];
+        if (isspace(data[i])) {
+            continue;
         }
+        if (!isxdigit(data[i])) {
+            uint8_t c = data[i];
+            free(data);
+            return attest_diag_set(diag, ATTEST_ERR_HEX,
+                                   "%s looks like hex text but has the character 0x%02x at "
+                                   "offset %zu, which is neither a hex digit nor whitespace",
+                                   path, c, i);
+        }
+        data[digit_count++] = data[i];
     }
     uint8_t *decoded = NULL;
     size_t decoded_size = 0;

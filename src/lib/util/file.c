@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/file.h"
 
@@ -12,6 +13,12 @@ attest_err attest_file_read(const char *path, size_t max_size, uint8_t **out,
     if (file == NULL) {
         return attest_diag_set(diag, ATTEST_ERR_IO, "cannot open %s: %s", path,
                                strerror(errno));
+    }
+
+    struct stat info;
+    if (fstat(fileno(file), &info) == 0 && S_ISDIR(info.st_mode)) {
+        fclose(file);
+        return attest_diag_set(diag, ATTEST_ERR_IO, "%s is a directory, not a file", path);
     }
 
     size_t capacity = 4096;
@@ -48,7 +55,7 @@ attest_err attest_file_read(const char *path, size_t max_size, uint8_t **out,
     fclose(file);
     if (read_failed) {
         free(buffer);
-        return attest_diag_set(diag, ATTEST_ERR_IO, "cannot read %s", path);
+        return attest_diag_set(diag, ATTEST_ERR_IO, "cannot read %s: %s", path, strerror(errno));
     }
     if (size > max_size) {
         free(buffer);

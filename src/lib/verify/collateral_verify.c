@@ -396,7 +396,7 @@ static void verify_tcb_info(attest_verified_collateral *verified,
     }
     verified->tcb_info_parsed = true;
     attest_check_list_add(&verified->list, ATTEST_STAGE_COLLATERAL, tcb.parse_check, ATTEST_OK,
-                          "TCB info %s version %d, %zu levels",
+                          "TCB info %s version %d, TCB levels: %zu",
                           verified->tcb_info.id == ATTEST_TCB_INFO_TDX ? "TDX" : "SGX",
                           verified->tcb_info.version, verified->tcb_info.level_count);
     add_document_window(&verified->list, tcb.window_check, "TCB info",
@@ -443,7 +443,7 @@ static void verify_qe_identity(attest_verified_collateral *verified,
     }
     verified->qe_identity_parsed = true;
     attest_check_list_add(&verified->list, ATTEST_STAGE_COLLATERAL, qe.parse_check, ATTEST_OK,
-                          "QE identity %s version %d, %zu levels",
+                          "QE identity %s version %d, TCB levels: %zu",
                           verified->qe_identity.id == ATTEST_QE_IDENTITY_TD_QE ? "TD_QE" : "QE",
                           verified->qe_identity.version, verified->qe_identity.level_count);
     add_document_window(&verified->list, qe.window_check, "QE identity",

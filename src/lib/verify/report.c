@@ -51,6 +51,17 @@ static void check_fill(attest_check *check, attest_stage stage, const char *name
     check->err = err;
     check->outcome = err == ATTEST_OK ? ATTEST_CHECK_PASS : ATTEST_CHECK_FAIL;
     vsnprintf(check->detail, sizeof(check->detail), format, args);
+
+    /*
+     * Details quote text from unsigned documents and certificates: keep
+     * printable ASCII only, so a cut multibyte character or a control
+     * sequence can neither break the JSON report nor reach a terminal.
+     */
+    for (char *c = check->detail; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
+            *c = '?';
+        }
+    }
 }
 
 void attest_check_list_add(attest_check_list *list, attest_stage stage, const char *name,
@@ -483,7 +494,10 @@ void attest_report_print(const attest_report *report, void *stream)
                 attest_stage_name(check->stage), check->name, check->detail);
     }
     fprintf(out, "\n");
-    if (report->has_tcb_status) {
+    if (report->has_tcb_status && !report->valid) {
+        fprintf(out, "TCB status: none, because the evidence is not valid (the TCB stage matched %s)\n",
+                attest_tcb_status_name(report->tcb_status));
+    } else if (report->has_tcb_status) {
         fprintf(out, "TCB status: %s", attest_tcb_status_name(report->tcb_status));
         for (size_t i = 0; i < report->advisories.count; i++) {
             fprintf(out, "%s%s", i == 0 ? ", advisories: " : " ", report->advisories.ids[i]);

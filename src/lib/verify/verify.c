@@ -464,17 +464,18 @@ static const attest_isvsvn_level *check_qe_identity(attest_report *report,
                       qe->isv_prod_id == identity->isvprodid ? ATTEST_OK : ATTEST_ERR_QE_ISVPRODID,
                       "QE ISVPRODID %u, expected %u", qe->isv_prod_id, identity->isvprodid);
 
+    /* As in Intel's QVL, the report is masked and compared with the identity's value as written. */
     uint32_t mask = identity->miscselect_mask;
-    bool misc_equal = (qe->misc_select & mask) == (identity->miscselect & mask);
+    bool misc_equal = (qe->misc_select & mask) == identity->miscselect;
     attest_report_add(report, ATTEST_STAGE_QE_IDENTITY, "qe_miscselect",
                       misc_equal ? ATTEST_OK : ATTEST_ERR_QE_MISCSELECT,
                       "QE MISCSELECT %08x under mask %08x, expected %08x", qe->misc_select, mask,
-                      identity->miscselect & mask);
+                      identity->miscselect);
 
     bool attributes_equal = true;
     for (size_t i = 0; i < 16; i++) {
         uint8_t m = identity->attributes_mask[i];
-        attributes_equal = attributes_equal && (qe->attributes[i] & m) == (identity->attributes[i] & m);
+        attributes_equal = attributes_equal && (qe->attributes[i] & m) == identity->attributes[i];
     }
     attest_hex_encode(qe->attributes, sizeof(qe->attributes), actual);
     attest_hex_encode(identity->attributes, sizeof(identity->attributes), expected);
