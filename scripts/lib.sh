@@ -9,7 +9,9 @@ export ATTEST_ROOT ATTEST_SHARED ATTEST_REAL
 
 # Debian 12 packages that building, testing and fuzzing need.
 ATTEST_PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-    libssl-dev libjansson-dev libcmocka-dev jq xxd nodejs npm)
+    libssl-dev libjansson-dev libcmocka-dev jq xxd nodejs npm
+    libjose-dev libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev sqlite3
+    python3 python3-jwt)
 
 section() {
     printf '\n==== %s ====\n' "$*"
