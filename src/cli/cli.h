@@ -14,6 +14,8 @@ int cli_bench(int argc, char **argv);
 int cli_sim(int argc, char **argv);      /* sim_cmd.c */
 int cli_evidence(int argc, char **argv); /* evidence_cmd.c */
 int cli_local(int argc, char **argv);    /* local_cmd.c */
+int cli_token(int argc, char **argv);    /* token_cmd.c */
+int cli_sim_pccs(int argc, char **argv); /* sim_pccs_cmd.c: attest sim pccs */
 
 /* Parses a non-negative decimal integer of Unix seconds; returns 0 on success. */
 int cli_parse_seconds(const char *text, long long *out);

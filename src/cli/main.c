@@ -14,7 +14,8 @@ static void usage(FILE *out)
             "  bench verify measure verification throughput (attest bench verify --help)\n"
             "  sim          simulated Intel platform: init, quote, collateral, scenario\n"
             "  evidence     collect evidence from the TEE this process runs in\n"
-            "  local        local attestation between enclaves: report, verify\n");
+            "  local        local attestation between enclaves: report, verify\n"
+            "  token        attestation tokens: keygen, sign, jwks, verify\n");
 }
 
 int main(int argc, char **argv)
@@ -37,6 +38,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "local") == 0) {
         return cli_local(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "token") == 0) {
+        return cli_token(argc - 1, argv + 1);
     }
     fprintf(stderr, "attest: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
