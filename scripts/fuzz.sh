@@ -30,7 +30,7 @@ CC=clang meson_build "$build" -Dfuzz=true -Dtests=false \
 # ---- seed corpora from the real data ----
 
 seeds=$work/seeds
-mkdir -p "$seeds"/{quote,pck,tcb,qe,bundle,pcs}
+mkdir -p "$seeds"/{quote,pck,tcb,qe,bundle,pcs,policy}
 
 for quote in "$ATTEST_REAL"/sgx/*.quote "$ATTEST_REAL"/tdx/*.quote; do
     name=$(basename "$quote" .quote)
@@ -61,15 +61,63 @@ jq -c .tcbInfo "$ATTEST_REAL/tdx/google-spr-e4-pcs/tcb-info.json" >"$seeds/tcb/g
 jq -c .enclaveIdentity "$ATTEST_REAL/tdx/google-spr-e4-pcs/qe-identity.json" \
     >"$seeds/qe/google-spr-e4-pcs.json"
 
+# Policies: the documented examples.
+cp docs/examples/policy-*.json "$seeds/policy/"
+
+# SGX reports and target infos: from the enclave report bodies of the real SGX
+# quotes (offset 48, 384 bytes) with a zero key id and MAC, and from the
+# simulated platform when the attest binary runs.
+mkdir -p "$seeds/local" "$seeds/outblob"
+for quote in "$ATTEST_REAL"/sgx/*.quote; do
+    name=$(basename "$quote" .quote)
+    { tail -c +49 "$quote" | head -c 384; head -c 48 /dev/zero; } >"$seeds/local/$name.report"
+    # MRENCLAVE (body offset 64) and ATTRIBUTES (offset 48), then zeros to 512 bytes.
+    { tail -c +113 "$quote" | head -c 32; tail -c +97 "$quote" | head -c 16; head -c 464 /dev/zero; } \
+        >"$seeds/local/$name.target-info"
+done
+attest_bin=$build/src/cli/attest
+mr_a=$(printf 'aa%.0s' {1..32})
+mr_b=$(printf 'bb%.0s' {1..32})
+if "$attest_bin" sim init --dir "$work/sim" >/dev/null 2>&1 &&
+    "$attest_bin" local target-info --mrenclave "$mr_b" --config-svn 3 \
+        --out "$seeds/local/sim-b.target-info" >/dev/null 2>&1 &&
+    "$attest_bin" local report --sim-dir "$work/sim" --target-info "$seeds/local/sim-b.target-info" \
+        --report-data "$(printf '5a%.0s' {1..64})" --mrenclave "$mr_a" --isv-svn 2 \
+        --out "$seeds/local/sim-a-to-b.report" >/dev/null 2>&1 &&
+    "$attest_bin" sim quote --dir "$work/sim" --tee tdx --out "$work/sim-tdx.quote" >/dev/null 2>&1; then
+    { printf 'sim_tdx\n'; cat "$work/sim-tdx.quote"; } >"$seeds/outblob/sim-tdx"
+else
+    echo "note: no simulated seeds for the local report and outblob targets ($attest_bin failed)"
+fi
+
+# configfs-tsm outblobs: "PROVIDER\n" and the evidence, from the real quotes and SNP reports.
+for quote in "$ATTEST_REAL"/tdx/*.quote; do
+    { printf 'tdx_guest\n'; cat "$quote"; } >"$seeds/outblob/$(basename "$quote" .quote)"
+done
+for quote in "$ATTEST_REAL"/sgx/*.quote; do
+    { printf 'sgx_dcap\n'; cat "$quote"; } >"$seeds/outblob/$(basename "$quote" .quote)"
+done
+for report in "$ATTEST_REAL"/snp/*.report; do
+    { printf 'sev_guest\n'; cat "$report"; } >"$seeds/outblob/$(basename "$report" .report)"
+done
+
+# Tokens signed by the key whose public JWK fuzz_token.c holds.
+mkdir -p "$seeds/token"
+cp tests/fuzz/seeds/token/* "$seeds/token/"
+
 # Prints the seed folder and the max input size (bytes) for a target name.
 seed_kind() {
     case $1 in
+        *local_report*) echo "local 1024" ;;
+        *configfs_outblob*) echo "outblob 16384" ;;
         *pck*) echo "pck 4096" ;;
         *quote*) echo "quote 16384" ;;
         *tcb*) echo "tcb 65536" ;;
         *qe*) echo "qe 65536" ;;
         *bundle* | *collateral*) echo "bundle 65536" ;;
         *pcs*) echo "pcs 65536" ;;
+        *token*) echo "token 16384" ;;
+        *policy*) echo "policy 65537" ;;
         *) echo "" ;;
     esac
 }

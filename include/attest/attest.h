@@ -6,10 +6,14 @@
 #include <attest/error.h>
 #include <attest/evidence.h>
 #include <attest/local.h>
+#include <attest/nonce.h>
+#include <attest/pccs.h>
 #include <attest/pck.h>
+#include <attest/policy.h>
 #include <attest/quote.h>
 #include <attest/sim.h>
 #include <attest/tcb.h>
+#include <attest/token.h>
 #include <attest/verify.h>
 
 #endif

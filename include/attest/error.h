@@ -184,7 +184,103 @@ extern "C" {
     X(ATTEST_ERR_LOCAL_TRAILING, "local_attestation_trailing_bytes",                     \
       "bytes follow the end of an SGX report or target info")                            \
     X(ATTEST_ERR_REPORT_MAC, "report_mac_invalid",                                       \
-      "SGX report MAC does not verify with the report key of the verifying enclave")
+      "SGX report MAC does not verify with the report key of the verifying enclave") \
+    /* appraisal policy documents and appraisal (policy.h) */                            \
+    X(ATTEST_ERR_POLICY_UNKNOWN_KEY, "policy_unknown_key",                               \
+      "policy has a key that the policy format does not define")                         \
+    X(ATTEST_ERR_POLICY_EVIDENCE_TYPE, "policy_evidence_type_unsupported",               \
+      "policy names an evidence type other than sgx or tdx")                             \
+    X(ATTEST_ERR_POLICY_INVALID, "policy_invalid",                                       \
+      "policy values contradict each other or leave the evidence unconstrained")         \
+    X(ATTEST_ERR_APPRAISAL_EVIDENCE_INVALID, "appraisal_evidence_invalid",               \
+      "evidence did not pass verification, so no policy accepts it")                     \
+    X(ATTEST_ERR_APPRAISAL_EVIDENCE_TYPE, "appraisal_evidence_type_not_allowed",         \
+      "policy does not allow this evidence type")                                        \
+    X(ATTEST_ERR_APPRAISAL_SIMULATED, "appraisal_simulated_not_allowed",                 \
+      "evidence comes from a simulated platform and the policy does not allow it")       \
+    X(ATTEST_ERR_APPRAISAL_DEBUG, "appraisal_debug_not_allowed",                         \
+      "enclave or TD runs in debug mode and the policy does not allow it")               \
+    X(ATTEST_ERR_APPRAISAL_NONCE_MISSING, "appraisal_nonce_missing",                     \
+      "policy requires a nonce but no expected report data was given")                   \
+    X(ATTEST_ERR_APPRAISAL_TCB_STATUS, "appraisal_tcb_status_not_accepted",              \
+      "TCB status is not in the policy's accepted statuses")                             \
+    X(ATTEST_ERR_APPRAISAL_ADVISORY, "appraisal_advisory_not_accepted",                  \
+      "an advisory ID of a degraded TCB status is not in the policy's accepted IDs")     \
+    X(ATTEST_ERR_APPRAISAL_TCB_EVALUATION, "appraisal_tcb_evaluation_too_low",           \
+      "TCB evaluation data number is below the policy's minimum")                        \
+    X(ATTEST_ERR_APPRAISAL_MEASUREMENT, "appraisal_measurement_not_allowed",             \
+      "a measurement (MRENCLAVE, MRSIGNER, MRTD, RTMR, MR_CONFIG_ID, MR_OWNER) is not "  \
+      "in the policy's list")                                                            \
+    X(ATTEST_ERR_APPRAISAL_PRODUCT_ID, "appraisal_isvprodid_mismatch",                   \
+      "ISVPRODID differs from the policy's")                                             \
+    X(ATTEST_ERR_APPRAISAL_SVN, "appraisal_svn_too_low",                                 \
+      "ISVSVN or a TEE_TCB_SVN component is below the policy's minimum")                 \
+    X(ATTEST_ERR_APPRAISAL_ATTRIBUTES, "appraisal_attributes_mismatch",                  \
+      "ATTRIBUTES, MISCSELECT, TD_ATTRIBUTES or XFAM under the policy's mask differ "    \
+      "from its value") \
+    /* service (attestd state store) */                                                  \
+    X(ATTEST_ERR_STORE, "store_error",                                                   \
+      "a call to the state store database failed")                                       \
+    X(ATTEST_ERR_STORE_READ_ONLY, "store_read_only",                                     \
+      "state store database cannot be written (read-only file, directory or open mode)") \
+    X(ATTEST_ERR_STORE_BUSY, "store_busy",                                               \
+      "state store database stayed locked longer than the busy timeout")                 \
+    X(ATTEST_ERR_STORE_SCHEMA, "store_schema_unsupported",                               \
+      "state store schema version is newer than this attestd supports")                  \
+    X(ATTEST_ERR_NOT_FOUND, "not_found",                                                 \
+      "requested record does not exist")                                                 \
+    X(ATTEST_ERR_ALREADY_EXISTS, "already_exists",                                       \
+      "a record with this name, key or version already exists")                          \
+    X(ATTEST_ERR_STORE_INITIALIZED, "store_already_initialized",                         \
+      "state store already has its first administrator key")                             \
+    X(ATTEST_ERR_NONCE_REPLAYED, "nonce_replayed",                                       \
+      "nonce was already consumed")                                                      \
+    X(ATTEST_ERR_NONCE_EXPIRED, "nonce_expired",                                         \
+      "nonce is past its expiry time")                                                   \
+    X(ATTEST_ERR_API_KEY_UNKNOWN, "api_key_unknown",                                     \
+      "no API key matches the presented key")                                            \
+    X(ATTEST_ERR_API_KEY_REVOKED, "api_key_revoked",                                     \
+      "presented API key is revoked")                                                    \
+    /* attestation tokens and nonces (token.h, nonce.h) */                               \
+    X(ATTEST_ERR_TOKEN_MALFORMED, "token_malformed",                                     \
+      "token is not a compact JWS with a valid header and claims")                       \
+    X(ATTEST_ERR_TOKEN_ALG, "token_alg_not_allowed",                                     \
+      "token or key algorithm is not allowed (ES256, RS256, PS384; never none)")         \
+    X(ATTEST_ERR_TOKEN_KID_UNKNOWN, "token_kid_unknown",                                 \
+      "no key in the JWKS has the token's kid")                                          \
+    X(ATTEST_ERR_TOKEN_SIGNATURE, "token_signature_invalid",                             \
+      "token signature does not verify with the key of its kid")                         \
+    X(ATTEST_ERR_TOKEN_EXPIRED, "token_expired",                                         \
+      "token is past its exp, beyond the allowed clock skew")                            \
+    X(ATTEST_ERR_TOKEN_NOT_YET_VALID, "token_not_yet_valid",                             \
+      "token nbf or iat is later than the verification time plus the clock skew")        \
+    X(ATTEST_ERR_TOKEN_ISSUER, "token_issuer_mismatch",                                  \
+      "token iss differs from the expected issuer")                                      \
+    X(ATTEST_ERR_TOKEN_AUDIENCE, "token_audience_mismatch",                              \
+      "token aud lacks the expected audience, or has one when none was expected")     \
+    X(ATTEST_ERR_JWKS_INVALID, "jwks_invalid",                                           \
+      "JWKS is not an object with a keys array of JWKs with distinct kids")              \
+    X(ATTEST_ERR_SIGNING_KEY, "signing_key_invalid",                                     \
+      "signing key PEM is missing, encrypted, or not a P-256 or RSA key")                \
+    X(ATTEST_ERR_NONCE_MALFORMED, "nonce_malformed",                                     \
+      "nonce is not 108 base64url characters of a version 1 nonce")                      \
+    X(ATTEST_ERR_NONCE_MAC, "nonce_mac_invalid",                                         \
+      "nonce MAC does not verify with the service secret")                               \
+    X(ATTEST_ERR_NONCE_NOT_YET_VALID, "nonce_not_yet_valid",                             \
+      "nonce issue time is later than now plus the clock skew") \
+    /* collateral sources (PCCS, Intel PCS, cache: pccs.h) */                            \
+    X(ATTEST_ERR_SOURCE_UNREACHABLE, "source_unreachable",                               \
+      "collateral source cannot be reached or did not answer in time")                   \
+    X(ATTEST_ERR_SOURCE_TLS, "source_tls_failed",                                        \
+      "TLS with the collateral source failed (handshake or server certificate)")         \
+    X(ATTEST_ERR_SOURCE_NOT_FOUND, "source_not_found",                                   \
+      "collateral source has no collateral for the request (HTTP 404)")                  \
+    X(ATTEST_ERR_SOURCE_HTTP_STATUS, "source_http_status",                               \
+      "collateral source returned an HTTP status other than 200 or 404")                 \
+    X(ATTEST_ERR_SOURCE_HEADER, "source_header_invalid",                                 \
+      "issuer chain header is missing, repeated or not URL-encoded PEM")                 \
+    X(ATTEST_ERR_SOURCE_CACHE_EXPIRED, "source_cache_expired",                           \
+      "collateral source failed and the cached collateral is past its nextUpdate")
 
 typedef enum attest_err {
 #define ATTEST_ERR_ENUM(name, code, message) name,

@@ -7,8 +7,8 @@
  * public key. attest_report_data_bind computes it on the attester, and
  * attest_report_data_check recomputes and compares it on the verifier.
  *
- * Backends. attest_evidence_collect asks the TEE this process runs in for
- * evidence over given report data:
+ * Backends. attest_evidence_collect requests evidence over given report
+ * data from the TEE this process runs in:
  *   configfs-tsm  Linux TDX and SEV-SNP guests: an entry directory under
  *                 /sys/kernel/config/tsm/report with inblob, outblob,
  *                 auxblob, provider and generation files;
@@ -44,8 +44,8 @@ extern "C" {
 #define ATTEST_GRAMINE_ROOT "/dev/attestation"
 
 /*
- * Largest outblob or auxblob read: 16 MiB, the kernel's TSM_REPORT_OUTBLOB_MAX
- * since Linux 6.15 (earlier kernels cap it at 32 KiB).
+ * Largest outblob or auxblob read: 16 MiB, the TSM_REPORT_OUTBLOB_MAX of
+ * recent kernels (Linux 6.7, the first with configfs-tsm, had 32 KiB).
  */
 #define ATTEST_EVIDENCE_MAX_SIZE (16u * 1024 * 1024)
 
@@ -112,6 +112,13 @@ typedef struct attest_evidence_options {
     /* NULL: ATTEST_CONFIGFS_TSM_ROOT and ATTEST_GRAMINE_ROOT. */
     const char *configfs_root;
     const char *gramine_root;
+    /*
+     * NULL: a private configfs-tsm entry with a random name, removed
+     * afterwards. Otherwise the entry ROOT/configfs_entry, created when
+     * missing and then removed, or used as it is and kept when it exists
+     * (for an entry whose options an administrator set beforehand).
+     */
+    const char *configfs_entry;
 
     /* Simulated platform directory; NULL leaves the sim backend unconfigured. */
     const char *sim_dir;
@@ -146,7 +153,7 @@ typedef struct attest_evidence {
  * Collects evidence over options->report_data from the backend that
  * options selects. With ATTEST_EVIDENCE_AUTO the first present one is used:
  * configfs-tsm when its root exists, then Gramine when ROOT/quote exists,
- * then sim when sim_dir is set; out_evidence->backend says which.
+ * then sim when sim_dir is set; out_evidence->backend names the one used.
  *
  * Errors: ATTEST_ERR_EVIDENCE_* (missing device, permission denied, busy,
  * generation changed, attestation type, short read), ATTEST_ERR_LIMIT,

@@ -14,7 +14,7 @@ static void usage(FILE *out)
             "  bench verify measure verification throughput (attest bench verify --help)\n"
             "  sim          simulated Intel platform: init, quote, collateral, scenario\n"
             "  evidence     collect evidence from the TEE this process runs in\n"
-            "  local        local attestation between enclaves: report, verify\n"
+            "  local        local attestation between enclaves: target-info, report, verify\n"
             "  token        attestation tokens: keygen, sign, jwks, verify\n");
 }
 

@@ -26,6 +26,7 @@ static void sim_usage(FILE *out)
             "       attest sim scenario --dir DIR --tee sgx|tdx --name NAME --out DIR "
             "[--at SECONDS]\n"
             "       attest sim scenario --list [--tee sgx|tdx]\n"
+            "       attest sim pccs --dir DIR --listen 127.0.0.1:PORT [OPTIONS] (see --help)\n"
             "\n"
             "init: creates a simulated platform (keys, certificates, DIR/root-ca.der) in DIR.\n"
             "\n"
@@ -729,7 +730,11 @@ int cli_sim(int argc, char **argv)
     if (strcmp(command, "scenario") == 0) {
         return sim_scenario(argc - 1, argv + 1);
     }
-    fprintf(stderr, "attest sim: unknown subcommand \"%s\" (init, quote, collateral, scenario)\n",
+    if (strcmp(command, "pccs") == 0) {
+        return cli_sim_pccs(argc - 1, argv + 1);
+    }
+    fprintf(stderr,
+            "attest sim: unknown subcommand \"%s\" (init, quote, collateral, scenario, pccs)\n",
             command);
     return CLI_EXIT_USAGE;
 }

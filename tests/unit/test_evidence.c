@@ -1,10 +1,10 @@
 /*
  * Evidence collection through stand-ins for the kernel's configfs-tsm and
- * Gramine's /dev/attestation: each stand-in produces evidence when report
- * data is written, the way the real interface does, and injects one fault
- * at a time (errno values, a generation that moves, wrong report data,
- * short reads). Nothing here touches /sys or /dev; the POSIX file
- * operations are tested on a temporary directory.
+ * Gramine's /dev/attestation. Each stand-in produces evidence when report
+ * data is written, as the real interface does. Each test injects one fault:
+ * an errno value, a generation that moves, wrong report data or a short
+ * read. Nothing here touches /sys or /dev, and the POSIX file operations
+ * are tested on a temporary directory.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -318,6 +318,9 @@ static bool system_exists(void *context, const char *path)
         if (strcmp(path, TSM_ROOT) == 0) {
             return true;
         }
+        if (system->tsm.entry[0] != '\0' && strcmp(path, system->tsm.entry) == 0) {
+            return true;
+        }
         const char *name = tsm_file(&system->tsm, path);
         if (name != NULL) {
             return strcmp(name, "auxblob") != 0 || system->tsm.auxblob;
@@ -594,6 +597,18 @@ static void test_configfs_empty_provider(void **state)
     assert_int_equal(collect(f, &evidence, NULL), ATTEST_ERR_EVIDENCE_INTERFACE);
 }
 
+static void test_configfs_provider_control_byte(void **state)
+{
+    fixture *f = *state;
+    f->system.tsm.present = true;
+    f->system.tsm.provider = "tdx\001guest\n";
+    f->options.backend = ATTEST_EVIDENCE_CONFIGFS_TSM;
+    attest_evidence evidence;
+    attest_diag diag = {{0}};
+    assert_int_equal(collect(f, &evidence, &diag), ATTEST_ERR_EVIDENCE_INTERFACE);
+    assert_non_null(strstr(diag.message, "byte 0x01 at offset 3"));
+}
+
 static void test_configfs_rmdir_fails(void **state)
 {
     fixture *f = *state;
@@ -604,6 +619,50 @@ static void test_configfs_rmdir_fails(void **state)
     attest_diag diag = {{0}};
     assert_int_equal(collect(f, &evidence, &diag), ATTEST_ERR_EVIDENCE_BUSY);
     assert_non_null(strstr(diag.message, "remove the entry"));
+}
+
+static void test_configfs_named_entry_kept(void **state)
+{
+    fixture *f = *state;
+    f->system.tsm.present = true;
+    snprintf(f->system.tsm.entry, sizeof(f->system.tsm.entry), "%s/admin", TSM_ROOT);
+    f->options.backend = ATTEST_EVIDENCE_CONFIGFS_TSM;
+    f->options.configfs_entry = "admin";
+    attest_evidence evidence;
+    assert_int_equal(attest_evidence_collect(&f->options, &evidence, NULL), ATTEST_OK);
+    assert_int_equal(f->system.tsm.entries_created, 0);
+    assert_int_equal(f->system.tsm.entries_removed, 0);
+    assert_string_equal(f->system.tsm.entry, TSM_ROOT "/admin");
+    attest_evidence_clear(&evidence);
+}
+
+static void test_configfs_named_entry_created(void **state)
+{
+    fixture *f = *state;
+    f->system.tsm.present = true;
+    f->options.backend = ATTEST_EVIDENCE_CONFIGFS_TSM;
+    f->options.configfs_entry = "mine";
+    attest_evidence evidence;
+    assert_int_equal(collect(f, &evidence, NULL), ATTEST_OK);
+    assert_int_equal(f->system.tsm.entries_created, 1);
+    assert_int_equal(f->system.tsm.entries_removed, 1);
+    attest_evidence_clear(&evidence);
+}
+
+static void test_configfs_entry_name_invalid(void **state)
+{
+    static const char *const names[] = {"", "a/b", ".", "..", "../report"};
+    fixture *f = *state;
+    f->system.tsm.present = true;
+    f->options.backend = ATTEST_EVIDENCE_CONFIGFS_TSM;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        f->options.configfs_entry = names[i];
+        attest_evidence evidence;
+        attest_diag diag = {{0}};
+        assert_int_equal(collect(f, &evidence, &diag), ATTEST_ERR_ARGUMENT);
+        assert_non_null(strstr(diag.message, "not a single directory name"));
+        assert_int_equal(f->system.tsm.entries_created, 0);
+    }
 }
 
 /* ---- Gramine ---- */
@@ -1030,7 +1089,11 @@ int main(void)
         FIXTURE_TEST(test_configfs_short_snp_report),
         FIXTURE_TEST(test_configfs_unknown_provider),
         FIXTURE_TEST(test_configfs_empty_provider),
+        FIXTURE_TEST(test_configfs_provider_control_byte),
         FIXTURE_TEST(test_configfs_rmdir_fails),
+        FIXTURE_TEST(test_configfs_named_entry_kept),
+        FIXTURE_TEST(test_configfs_named_entry_created),
+        FIXTURE_TEST(test_configfs_entry_name_invalid),
         FIXTURE_TEST(test_gramine_quote),
         FIXTURE_TEST(test_gramine_missing_device),
         FIXTURE_TEST(test_gramine_wrong_attestation_type),

@@ -78,11 +78,12 @@ attest_err evidence_read_text(const attest_fileops *ops, const char *path, char 
         size--;
     }
     for (size_t i = 0; i < size; i++) {
-        if (data[i] < 0x20 || data[i] > 0x7e) {
+        uint8_t byte = data[i];
+        if (byte < 0x20 || byte > 0x7e) {
             free(data);
             return attest_diag_set(diag, ATTEST_ERR_EVIDENCE_INTERFACE,
                                    "%s contains byte 0x%02x at offset %zu, expected text", path,
-                                   data[i], i);
+                                   byte, i);
         }
     }
     memcpy(out, data, size);
@@ -301,8 +302,8 @@ attest_err attest_evidence_collect(const attest_evidence_options *options,
 
     switch (backend) {
     case ATTEST_EVIDENCE_CONFIGFS_TSM:
-        return evidence_configfs_tsm_collect(ops, configfs_root, options->report_data,
-                                             out_evidence, diag);
+        return evidence_configfs_tsm_collect(ops, configfs_root, options->configfs_entry,
+                                             options->report_data, out_evidence, diag);
     case ATTEST_EVIDENCE_GRAMINE:
         return evidence_gramine_collect(ops, gramine_root, options->report_data, out_evidence,
                                         diag);

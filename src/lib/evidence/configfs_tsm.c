@@ -11,6 +11,10 @@
  *   read  ROOT/NAME/generation            must be g0 + 1
  *   rmdir ROOT/NAME
  *
+ * NAME is random unless the caller names an entry. A named entry that
+ * already exists is used as it is and kept, so that an administrator can
+ * set its options beforehand.
+ *
  * The kernel increments generation on each write to inblob or another
  * option, so any value other than g0 + 1 means another process wrote to the
  * same entry between our write and our read, and the outblob may cover its
@@ -29,6 +33,7 @@
 #include <openssl/rand.h>
 
 #include "evidence/internal.h"
+#include "util/hex.h"
 
 /* Parses generation's decimal text. */
 static attest_err parse_generation(const char *text, const char *path, uint64_t *out,
@@ -164,7 +169,21 @@ static attest_err collect_in_entry(const attest_fileops *ops, const char *entry,
     return evidence_check_report_data(evidence, report_data, diag);
 }
 
+/* Writes a fresh entry name, so concurrent agents each get their own entry. */
+static attest_err random_entry_name(char *out, size_t capacity)
+{
+    uint8_t random[8];
+    if (RAND_bytes(random, sizeof(random)) != 1) {
+        return ATTEST_ERR_CRYPTO;
+    }
+    char hex[2 * sizeof(random) + 1];
+    attest_hex_encode(random, sizeof(random), hex);
+    snprintf(out, capacity, "attest-%ld-%s", (long)getpid(), hex);
+    return ATTEST_OK;
+}
+
 attest_err evidence_configfs_tsm_collect(const attest_fileops *ops, const char *root,
+                                         const char *entry_name,
                                          const uint8_t report_data[ATTEST_REPORT_DATA_SIZE],
                                          attest_evidence *out_evidence, attest_diag *diag)
 {
@@ -175,32 +194,44 @@ attest_err evidence_configfs_tsm_collect(const attest_fileops *ops, const char *
                                root);
     }
 
-    /* A name of our own, so concurrent agents each get their own entry. */
-    uint8_t random[8];
-    if (RAND_bytes(random, sizeof(random)) != 1) {
-        return ATTEST_ERR_CRYPTO;
-    }
     char name[64];
-    snprintf(name, sizeof(name), "attest-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", (long)getpid(),
-             random[0], random[1], random[2], random[3], random[4], random[5], random[6],
-             random[7]);
+    if (entry_name == NULL) {
+        attest_err err = random_entry_name(name, sizeof(name));
+        if (err != ATTEST_OK) {
+            return err;
+        }
+        entry_name = name;
+    } else if (entry_name[0] == '\0' || strchr(entry_name, '/') != NULL ||
+               strcmp(entry_name, ".") == 0 || strcmp(entry_name, "..") == 0) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "configfs-tsm entry name \"%.64s\" is not a single directory name",
+                               entry_name);
+    }
     char entry[EVIDENCE_PATH_MAX];
-    attest_err err = evidence_path(root, name, entry, sizeof(entry), diag);
+    attest_err err = evidence_path(root, entry_name, entry, sizeof(entry), diag);
     if (err != ATTEST_OK) {
         return err;
     }
-    int error = ops->mkdir(ops->context, entry);
-    if (error != 0) {
-        return evidence_errno(error, "create the entry", entry, diag);
+
+    /* An entry that already exists was set up by someone else and stays. */
+    bool created = false;
+    if (entry_name == name || !ops->exists(ops->context, entry)) {
+        int error = ops->mkdir(ops->context, entry);
+        if (error != 0) {
+            return evidence_errno(error, "create the entry", entry, diag);
+        }
+        created = true;
     }
 
     attest_evidence evidence = {.backend = ATTEST_EVIDENCE_CONFIGFS_TSM};
     err = collect_in_entry(ops, entry, report_data, &evidence, diag);
 
-    /* The entry goes on every path; a failure to remove it is reported unless an earlier error is. */
-    error = ops->rmdir(ops->context, entry);
-    if (error != 0 && err == ATTEST_OK) {
-        err = evidence_errno(error, "remove the entry", entry, diag);
+    /* A created entry goes on every path; a failure to remove it is reported unless an earlier error is. */
+    if (created) {
+        int error = ops->rmdir(ops->context, entry);
+        if (error != 0 && err == ATTEST_OK) {
+            err = evidence_errno(error, "remove the entry", entry, diag);
+        }
     }
 
     if (err != ATTEST_OK) {

@@ -1,5 +1,6 @@
 /*
- * Gramine's /dev/attestation pseudo-files inside an SGX enclave:
+ * Gramine's /dev/attestation pseudo-files inside an SGX enclave, one per
+ * line below with what it contains or takes.
  *
  *   attestation_type  "none", "epid" or "dcap" (from sgx.remote_attestation)
  *   user_report_data  write 64 bytes: the report data of the next report/quote

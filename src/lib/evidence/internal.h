@@ -33,8 +33,10 @@ ATTEST_MUST_USE attest_err evidence_path(const char *root, const char *name, cha
 ATTEST_MUST_USE attest_err evidence_read_text(const attest_fileops *ops, const char *path,
                                               char *out, size_t capacity, attest_diag *diag);
 
+/* entry_name NULL: a private entry with a random name. */
 ATTEST_MUST_USE attest_err evidence_configfs_tsm_collect(const attest_fileops *ops,
                                                          const char *root,
+                                                         const char *entry_name,
                                                          const uint8_t report_data[ATTEST_REPORT_DATA_SIZE],
                                                          attest_evidence *out_evidence,
                                                          attest_diag *diag);
