@@ -37,7 +37,7 @@ for quote in "$ATTEST_REAL"/sgx/*.quote "$ATTEST_REAL"/tdx/*.quote; do
     cp "$quote" "$seeds/quote/$name"
 
     # The PCK certificate is the first PEM of the quote's certification data.
-    offset=$(grep -a -b -o -- '-----BEGIN CERTIFICATE-----' "$quote" | head -n 1 | cut -d: -f1)
+    offset=$(grep -a -b -o -- '-----BEGIN CERTIFICATE-----' "$quote" | awk -F: 'NR == 1 { print $1 }')
     tail -c "+$((offset + 1))" "$quote" | openssl x509 -outform DER -out "$work/$name.cer"
 
     # asn1parse prints the extension's OID, then its OCTET STRING on the next line.
@@ -70,9 +70,12 @@ cp docs/examples/policy-*.json "$seeds/policy/"
 mkdir -p "$seeds/local" "$seeds/outblob"
 for quote in "$ATTEST_REAL"/sgx/*.quote; do
     name=$(basename "$quote" .quote)
-    { tail -c +49 "$quote" | head -c 384; head -c 48 /dev/zero; } >"$seeds/local/$name.report"
+    # dd reads exact ranges; tail | head would die of SIGPIPE under pipefail.
+    { dd if="$quote" bs=1 skip=48 count=384 status=none; dd if=/dev/zero bs=1 count=48 status=none; } \
+        >"$seeds/local/$name.report"
     # MRENCLAVE (body offset 64) and ATTRIBUTES (offset 48), then zeros to 512 bytes.
-    { tail -c +113 "$quote" | head -c 32; tail -c +97 "$quote" | head -c 16; head -c 464 /dev/zero; } \
+    { dd if="$quote" bs=1 skip=112 count=32 status=none; dd if="$quote" bs=1 skip=96 count=16 status=none;
+        dd if=/dev/zero bs=1 count=464 status=none; } \
         >"$seeds/local/$name.target-info"
 done
 attest_bin=$build/src/cli/attest

@@ -82,7 +82,7 @@ check_status() {
 # Prints the URL-decoded value of header NAME in FILE.
 header_decoded() {
     local value
-    value=$(grep -i "^$2:" "$1" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//')
+    value=$(grep -i "^$2:" "$1" | awk 'NR == 1' | cut -d: -f2- | tr -d '\r' | sed 's/^ *//')
     printf '%b' "${value//%/\\x}"
 }
 
@@ -131,7 +131,7 @@ check_chain() {
         pass "$name: $header decodes to the expected chain"
     else
         fail "$name: $header decodes to the expected chain" \
-            "$(grep -i "^$header:" "$work/$name.headers" | head -c 120)"
+            "$(grep -i "^$header:" "$work/$name.headers" | cut -c 1-120)"
     fi
 }
 check_chain sgx-tcb TCB-Info-Issuer-Chain "$work/expected-sgx/tcb-info-issuer-chain.pem"
