@@ -159,6 +159,18 @@ ATTEST_MUST_USE attest_err attest_verify_quote(attest_verifier *verifier, const 
                                                attest_report *out_report);
 
 /*
+ * Finds which collateral quote needs: its TEE, and the FMSPC and issuing CA
+ * of its PCK certificate. Uses and fills the verifier's PCK chain cache, so
+ * the verification that follows does not decode the chain again.
+ * Errors: the parse errors of the quote, ATTEST_ERR_CERT_PARSE or
+ * ATTEST_ERR_PCK_EXTENSION when the PCK certificate cannot be read.
+ */
+ATTEST_MUST_USE attest_err attest_verifier_collateral_request(attest_verifier *verifier,
+                                                              const uint8_t *quote, size_t size,
+                                                              attest_collateral_request *out_request,
+                                                              attest_diag *diag);
+
+/*
  * Formats report as one JSON object (keys valid, tcb_status, advisory_ids,
  * earliest_expiry, collateral_expired, claims, checks, error) and returns a
  * string the caller frees with free(), or NULL when out of memory.

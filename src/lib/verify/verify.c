@@ -593,6 +593,45 @@ static void report_finish(attest_report *report)
     }
 }
 
+attest_err attest_verifier_collateral_request(attest_verifier *verifier, const uint8_t *quote,
+                                              size_t size, attest_collateral_request *out_request,
+                                              attest_diag *diag)
+{
+    if (verifier == NULL || quote == NULL || out_request == NULL) {
+        return ATTEST_ERR_ARGUMENT;
+    }
+    attest_quote parsed;
+    attest_err err = attest_quote_parse(quote, size, &parsed, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    attest_chain *chain = NULL;
+    bool owned = false;
+    err = chain_get(verifier, parsed.pck_chain, parsed.pck_chain_size, NULL, true, &chain, &owned);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    if (!chain->has_pck) {
+        /* The first failed check of the chain says why the PCK certificate is unreadable. */
+        attest_err reason = ATTEST_ERR_CERT_PARSE;
+        const char *detail = "PCK certificate cannot be read";
+        for (size_t i = 0; i < chain->list.check_count; i++) {
+            if (chain->list.checks[i].outcome == ATTEST_CHECK_FAIL) {
+                reason = chain->list.checks[i].err;
+                detail = chain->list.checks[i].detail;
+                break;
+            }
+        }
+        return attest_diag_set(diag, reason, "%s", detail);
+    }
+
+    memset(out_request, 0, sizeof(*out_request));
+    out_request->tdx = attest_quote_is_tdx(&parsed) ? 1 : 0;
+    memcpy(out_request->fmspc, chain->pck.fmspc, sizeof(out_request->fmspc));
+    out_request->pck_ca = chain->ca == ATTEST_PCK_CA_PLATFORM ? "platform" : "processor";
+    return ATTEST_OK;
+}
+
 attest_err attest_verify_quote(attest_verifier *verifier, const uint8_t *quote_data, size_t size,
                                const attest_collateral *collateral, time_t at,
                                const attest_verify_options *options, attest_report *out_report)

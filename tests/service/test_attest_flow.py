@@ -1,0 +1,410 @@
+"""The attestation flow of a real attestd with simulated SGX and TDX evidence.
+
+Each test starts attestd on a free loopback port with a fresh database, a
+simulated platform whose root the service trusts, and the platform's
+collateral as PCS-style files. Tokens are checked with PyJWT against the
+service's JWKS endpoint only.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import jwt
+
+from attestd_harness import Server
+
+ATTEST = os.environ.get("ATTEST", "")
+
+
+def run(*args):
+    result = subprocess.run([ATTEST] + list(args), capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError("attest %s failed: %s" % (" ".join(args), result.stderr))
+    return result.stdout
+
+
+class Platform:
+    """A simulated platform in a temporary folder, with its collateral files."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="attest-sim-")
+        self.platform = os.path.join(self.dir, "platform")
+        run("sim", "init", "--dir", self.platform)
+        self.root = os.path.join(self.platform, "root-ca.der")
+        now = str(int(time.time()))
+        self.collateral = {}
+        for tee in ("sgx", "tdx"):
+            path = os.path.join(self.dir, "pcs-" + tee)
+            run("sim", "collateral", "--dir", self.platform, "--tee", tee, "--pcs-dir", path,
+                "--at", now)
+            self.collateral[tee] = path
+
+    def evidence(self, tee, nonce_value, runtime_data=b"", extra=()):
+        """Returns a quote of a simulated enclave or TD bound to the nonce.
+
+        The report data is computed here, independently of attest, as
+        SHA-512(nonce || runtime data).
+        """
+        report_data = hashlib.sha512(bytes.fromhex(nonce_value) + runtime_data).hexdigest()
+        return self.quote(tee, ["--report-data", report_data] + list(extra))
+
+    def quote(self, tee, extra=()):
+        """Returns a quote made with the given attest sim quote options."""
+        quote_path = os.path.join(self.dir, "quote-%s.bin" % tee)
+        run("sim", "quote", "--dir", self.platform, "--tee", tee, "--out", quote_path, *extra)
+        with open(quote_path, "rb") as quote:
+            return quote.read()
+
+
+MRENCLAVE = "11" * 32
+MRTD = "22" * 48
+
+
+def sgx_policy(**changes):
+    policy = {"evidence_types": ["sgx"], "sgx": {"mrenclave": [MRENCLAVE]},
+              "simulated_allowed": True}
+    policy.update(changes)
+    return policy
+
+
+def tdx_policy(**changes):
+    policy = {"evidence_types": ["tdx"], "tdx": {"mrtd": [MRTD]}, "simulated_allowed": True}
+    policy.update(changes)
+    return policy
+
+
+class AttestFlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Platform()
+
+    def start(self, tee="sgx", config=None):
+        settings = {"trust_root": self.sim.root, "collateral_path": self.sim.collateral[tee],
+                    "issuer": "https://attestd.test"}
+        settings.update(config or {})
+        server = Server(config=settings)
+        server.start()
+        self.addCleanup(self.stop, server)
+        return server
+
+    def stop(self, server):
+        status = server.stop()
+        problem = server.problem_report(status)
+        self.assertEqual(problem, "", problem)
+
+    def application(self, server, name, policy):
+        key = server.admin_key
+        self.assertEqual(server.request("POST", "/v1/applications", {"name": name}, key=key).status,
+                         201)
+        put = server.request("PUT", "/v1/applications/%s/policies" % name, policy, key=key)
+        self.assertIn(put.status, (200, 201), put.body)
+        version = put.json()["version"]
+        activate = server.request("POST", "/v1/applications/%s/policies/%d/activate"
+                                  % (name, version), key=key)
+        self.assertEqual(activate.status, 200, activate.body)
+
+    def nonce(self, server):
+        reply = server.request("POST", "/v1/nonce", {})
+        self.assertEqual(reply.status, 200, reply.body)
+        return reply.json()
+
+    def attest(self, server, application, quote, nonce=None, runtime_data=b"", **fields):
+        body = {"application": application, "evidence": base64.b64encode(quote).decode()}
+        if nonce is not None:
+            body["nonce"] = nonce
+        if runtime_data:
+            body["runtime_data"] = base64.b64encode(runtime_data).decode()
+        body.update(fields)
+        return server.request("POST", "/v1/attest", body)
+
+    def jwks(self, server):
+        reply = server.request("GET", "/.well-known/jwks.json")
+        self.assertEqual(reply.status, 200, reply.body)
+        return reply.json()
+
+    def decode_token(self, server, token, audience=None):
+        """Verifies token with PyJWT and only the keys of the JWKS endpoint."""
+        header = jwt.get_unverified_header(token)
+        keys = jwt.PyJWKSet.from_dict(self.jwks(server))
+        key = next(k for k in keys.keys if k.key_id == header["kid"])
+        return jwt.decode(token, key.key, algorithms=["ES256"], issuer="https://attestd.test",
+                          audience=audience, options={"require": ["exp", "iat", "iss", "sub"]})
+
+    def test_sgx_accepted_with_token(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        runtime = b'{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'
+        quote = self.sim.evidence("sgx", nonce["value"], runtime, ["--mrenclave", MRENCLAVE])
+        reply = self.attest(server, "trainer", quote, nonce["nonce"], runtime, audience="worker")
+        self.assertEqual(reply.status, 200, reply.body)
+        result = reply.json()
+        self.assertEqual(result["verdict"], "accepted", result.get("failure"))
+        self.assertIsNone(result["failure"])
+        self.assertTrue(result["verification"]["valid"])
+        self.assertTrue(result["appraisal"]["pass"])
+
+        claims = self.decode_token(server, result["token"], audience="worker")
+        self.assertEqual(claims["sub"], "trainer")
+        self.assertEqual(claims["attester_type"], "sgx")
+        self.assertEqual(claims["sgx_mrenclave"], MRENCLAVE)
+        self.assertEqual(claims["nonce"], nonce["nonce"])
+        self.assertTrue(claims["simulated"])
+        self.assertEqual(claims["policy_version"], 1)
+        self.assertEqual(claims["cnf"]["jwk"]["kty"], "OKP")
+        # Simulated evidence is degraded: the EAR status is warning, not affirming.
+        self.assertEqual(claims["submods"]["sgx"]["ear.status"], "warning")
+        self.assertLessEqual(claims["exp"] - claims["iat"], 300)
+
+        audit = server.request("GET", "/v1/audit?application=trainer", key=server.admin_key)
+        self.assertEqual(audit.status, 200, audit.body)
+        records = audit.json()["records"]
+        self.assertEqual(len(records), 1)
+        self.assertEqual(records[0]["verdict"], "accepted")
+        self.assertEqual(records[0]["token_id"], claims["jti"])
+
+    def test_tdx_accepted(self):
+        server = self.start("tdx")
+        self.application(server, "worker", tdx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("tdx", nonce["value"], b"", ["--mrtd", MRTD])
+        result = self.attest(server, "worker", quote, nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "accepted", result.get("failure"))
+        claims = self.decode_token(server, result["token"])
+        self.assertEqual(claims["tdx_mrtd"], MRTD)
+        self.assertEqual(claims["attester_type"], "tdx")
+
+    def test_nonce_replay_rejected(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        first = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(first["verdict"], "accepted", first.get("failure"))
+        second = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(second["verdict"], "rejected")
+        self.assertEqual(second["failure"]["stage"], "nonce")
+        self.assertEqual(second["failure"]["code"], "nonce_replayed")
+        self.assertIsNone(second["token"])
+
+    def test_nonce_expired_rejected(self):
+        server = self.start("sgx", {"nonce_lifetime_seconds": 1})
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        time.sleep(2.2)
+        result = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertEqual(result["failure"]["code"], "nonce_expired")
+
+    def test_forged_nonce_rejected(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        forged = nonce["nonce"][:-2] + ("AA" if nonce["nonce"][-2:] != "AA" else "BB")
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        result = self.attest(server, "trainer", quote, forged).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertIn(result["failure"]["code"], ("nonce_mac_invalid", "nonce_malformed"))
+
+    def test_policy_failures(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        cases = [
+            # (how the evidence differs, sim options, expected failing check code)
+            ("another MRENCLAVE", ["--mrenclave", "33" * 32], "appraisal_measurement_not_allowed"),
+            ("a debug enclave", ["--mrenclave", MRENCLAVE, "--debug"],
+             "appraisal_debug_not_allowed"),
+        ]
+        for name, options, code in cases:
+            with self.subTest(name):
+                nonce = self.nonce(server)
+                quote = self.sim.evidence("sgx", nonce["value"], b"", options)
+                result = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+                self.assertEqual(result["verdict"], "rejected")
+                self.assertEqual(result["failure"]["stage"], "appraisal")
+                self.assertEqual(result["failure"]["code"], code)
+                self.assertIsNone(result["token"])
+
+    def test_report_data_not_bound_rejected(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        other = self.nonce(server)
+        quote = self.sim.evidence("sgx", other["value"], b"", ["--mrenclave", MRENCLAVE])
+        result = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertEqual(result["failure"]["code"], "report_data_mismatch")
+
+    def test_simulated_not_allowed_by_default(self):
+        server = self.start("sgx")
+        policy = sgx_policy()
+        del policy["simulated_allowed"]
+        self.application(server, "trainer", policy)
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        result = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertEqual(result["failure"]["code"], "appraisal_simulated_not_allowed")
+
+    def test_tampered_quote_rejected_in_verification(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = bytearray(self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE]))
+        quote[48 + 64] ^= 1
+        result = self.attest(server, "trainer", bytes(quote), nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertEqual(result["failure"]["stage"], "quote_signature")
+        self.assertEqual(result["verification"]["error"]["code"], "quote_signature_invalid")
+
+    def test_unknown_application_and_bad_requests(self):
+        server = self.start("sgx")
+        quote = self.sim.quote("sgx")
+        self.assertEqual(self.attest(server, "nobody", quote).status, 404)
+        bad = server.request("POST", "/v1/attest", {"application": "x", "evidence": "***"})
+        self.assertEqual(bad.status, 400)
+        self.assertEqual(bad.json()["error"]["code"], "evidence_invalid")
+        missing = server.request("POST", "/v1/attest", {"evidence": "AAAA"})
+        self.assertEqual(missing.status, 400)
+
+    def test_dry_run_issues_no_token(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        quote = self.sim.quote("sgx", ["--mrenclave", MRENCLAVE])
+        draft = sgx_policy(nonce_required=False)
+        reply = server.request("POST", "/v1/applications/trainer/dry-run",
+                               {"evidence": base64.b64encode(quote).decode(), "policy": draft},
+                               key=server.admin_key)
+        self.assertEqual(reply.status, 200, reply.body)
+        result = reply.json()
+        self.assertEqual(result["verdict"], "accepted", result.get("failure"))
+        self.assertTrue(result["dry_run"])
+        self.assertIsNone(result["token"])
+        audit = server.request("GET", "/v1/audit?application=trainer", key=server.admin_key)
+        self.assertEqual(audit.json()["records"], [])
+
+    def test_key_rotation_keeps_old_key_published(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        token = self.attest(server, "trainer", quote, nonce["nonce"]).json()["token"]
+        rotated = server.request("POST", "/v1/signing-keys/rotate", {}, key=server.admin_key)
+        self.assertEqual(rotated.status, 200, rotated.body)
+        kids = [key["kid"] for key in self.jwks(server)["keys"]]
+        self.assertEqual(len(kids), 2)
+        self.assertEqual(kids[0], rotated.json()["kid"])
+        # A token signed before the rotation still verifies with the published keys.
+        self.assertEqual(self.decode_token(server, token)["sub"], "trainer")
+
+    def test_discovery_document(self):
+        server = self.start("sgx")
+        reply = server.request("GET", "/.well-known/openid-configuration")
+        self.assertEqual(reply.status, 200)
+        document = reply.json()
+        self.assertEqual(document["issuer"], "https://attestd.test")
+        self.assertEqual(document["jwks_uri"], "https://attestd.test/.well-known/jwks.json")
+
+    def test_collateral_missing_fails_closed(self):
+        server = self.start("sgx", {"collateral_path": ""})
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        result = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(result["verdict"], "rejected")
+        self.assertEqual(result["failure"]["code"], "collateral_missing")
+
+
+class CollateralSourceTest(unittest.TestCase):
+    """attestd fetching collateral from the simulated PCCS over HTTP, with its cache."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Platform()
+
+    def pccs(self, at, fail_after):
+        port_file = os.path.join(self.sim.dir, "pccs-port-%d" % fail_after)
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        process = subprocess.Popen(
+            [ATTEST, "sim", "pccs", "--dir", self.sim.platform, "--listen", "127.0.0.1:0",
+             "--at", str(at), "--port-file", port_file, "--fail-after", str(fail_after)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(self.stop_pccs, process)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                return "http://127.0.0.1:%s" % open(port_file).read().strip()
+            time.sleep(0.05)
+        raise RuntimeError("attest sim pccs did not start")
+
+    @staticmethod
+    def stop_pccs(process):
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start(self, url):
+        server = Server(config={"trust_root": self.sim.root, "pccs_url": url,
+                                "issuer": "https://attestd.test"})
+        server.start()
+        self.addCleanup(server.stop)
+        key = server.admin_key
+        server.request("POST", "/v1/applications", {"name": "trainer"}, key=key)
+        put = server.request("PUT", "/v1/applications/trainer/policies",
+                             sgx_policy(nonce_required=False), key=key)
+        server.request("POST", "/v1/applications/trainer/policies/%d/activate"
+                       % put.json()["version"], key=key)
+        return server
+
+    def attest(self, server, quote):
+        body = {"application": "trainer", "evidence": base64.b64encode(quote).decode()}
+        return server.request("POST", "/v1/attest", body).json()
+
+    def test_pccs_down_cache_then_fail_closed(self):
+        # Collateral whose earliest nextUpdate is a few seconds away; the PCCS
+        # answers the first fetch (four routes) and then only 503.
+        at = int(time.time()) - 29 * 24 * 3600 + 4
+        server = self.start(self.pccs(at, 4))
+        quote = self.sim.quote("sgx", ["--mrenclave", MRENCLAVE])
+
+        first = self.attest(server, quote)
+        self.assertEqual(first["verdict"], "accepted", first.get("failure"))
+        # The source is down now, but the cached collateral is still before its nextUpdate.
+        second = self.attest(server, quote)
+        self.assertEqual(second["verdict"], "accepted", second.get("failure"))
+
+        time.sleep(5)
+        third = self.attest(server, quote)
+        self.assertEqual(third["verdict"], "rejected")
+        self.assertEqual(third["failure"]["stage"], "collateral")
+        self.assertEqual(third["failure"]["code"], "source_cache_expired")
+        self.assertIsNone(third["token"])
+
+
+def main():
+    if "--tap" not in sys.argv:
+        unittest.main(verbosity=2)
+        return
+    from test_attestd import TapResult
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    runner = unittest.TextTestRunner(stream=sys.stderr, resultclass=TapResult, verbosity=0)
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - failed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
