@@ -409,6 +409,8 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     }
 
     time_t now = time(NULL);
+    char *token = NULL;
+    json_t *claims = NULL;
     evaluation result;
     memset(&result, 0, sizeof(result));
     result.report = calloc(1, sizeof(*result.report));
@@ -437,8 +439,6 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
                                 result.accepted);
 
     /* The token exists only once the audit record that names it is stored. */
-    char *token = NULL;
-    json_t *claims = NULL;
     if (result.accepted) {
         char policy_hash[2 * SHA256_DIGEST_LENGTH + 1];
         attest_hex_encode(stored.info.sha256, sizeof(stored.info.sha256), policy_hash);

@@ -216,7 +216,7 @@ static void test_quote_read_hex_stray_character(void **state)
 {
     (void)state;
     static const char *const texts[] = {"0300020000 # comment\n", "03:00:02:00\n",
-                                        "\xef\xbb\xbf" "0300g2\n"};
+                                        ("\xef\xbb\xbf" "0300g2\n")};
     for (size_t i = 0; i < 3; i++) {
         char path[] = "/tmp/attest-test-quote-XXXXXX";
         int fd = mkstemp(path);
