@@ -287,9 +287,14 @@ static void log_start(const attestd_config *config)
 }
 
 /* Reloads the configuration on SIGHUP; settings that need a restart are logged, not applied. */
-static void reload(const options *opts, attestd_config *running, attestd_server *server)
+static void reload(const options *opts, attestd_config *running, attestd_server *server,
+                   attestd_service *service)
 {
     attest_diag diag = {{0}};
+    attest_err keys = attestd_service_reload_keys(service, time(NULL), &diag);
+    if (keys != ATTEST_OK) {
+        log_error("signing_keys_reload_failed", keys, &diag);
+    }
     attestd_config config;
     attest_err err = load_config(opts, &config, &diag);
     if (err != ATTEST_OK) {
@@ -390,7 +395,7 @@ static int run_serve(const options *opts, const attestd_config *initial)
             break;
         }
         if (info.ssi_signo == SIGHUP) {
-            reload(opts, &config, server);
+            reload(opts, &config, server, service);
         } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
             stop_signal = (int)info.ssi_signo;
         }

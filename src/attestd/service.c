@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "service.h"
 
 #define NONCE_SECRET_FILE "nonce-secret"
@@ -176,7 +177,8 @@ static attest_err signing_key_load(const attestd_signing_key *stored, time_t now
  * published, and the newest unretired one as current. Without one, a new
  * key is generated and stored.
  */
-static attest_err keyset_load(attestd_service *service, time_t now, attest_diag *diag)
+static attest_err keyset_load(attestd_service *service, attest_keyset *keyset, time_t now,
+                              attest_diag *diag)
 {
     attestd_signing_key_list list = {0};
     attest_err err = attestd_store_signing_key_list(service->store, &list, diag);
@@ -193,7 +195,7 @@ static attest_err keyset_load(attestd_service *service, time_t now, attest_diag 
             break;
         }
         if (stored->retired_at != 0) {
-            err = attest_keyset_add_retired(service->keyset, key, (time_t)stored->retired_at);
+            err = attest_keyset_add_retired(keyset, key, (time_t)stored->retired_at);
             if (err != ATTEST_OK) {
                 attest_signing_key_free(key);
             }
@@ -201,7 +203,7 @@ static attest_err keyset_load(attestd_service *service, time_t now, attest_diag 
         }
         /* Items come oldest first, so a later unretired key replaces an earlier one. */
         if (current != NULL) {
-            err = attest_keyset_add_retired(service->keyset, current, (time_t)stored->created_at);
+            err = attest_keyset_add_retired(keyset, current, (time_t)stored->created_at);
             if (err != ATTEST_OK) {
                 attest_signing_key_free(current);
             }
@@ -220,12 +222,12 @@ static attest_err keyset_load(attestd_service *service, time_t now, attest_diag 
             return err;
         }
     }
-    err = attest_keyset_rotate(service->keyset, current, now);
+    err = attest_keyset_rotate(keyset, current, now);
     if (err != ATTEST_OK) {
         attest_signing_key_free(current);
         return attest_diag_set(diag, err, "the stored signing keys cannot form a key set");
     }
-    attest_keyset_prune(service->keyset, now);
+    attest_keyset_prune(keyset, now);
     return ATTEST_OK;
 }
 
@@ -330,7 +332,7 @@ attest_err attestd_service_open(const attestd_service_options *options, attestd_
         err = attest_keyset_new(options->max_token_lifetime_seconds, &service->keyset);
     }
     if (err == ATTEST_OK) {
-        err = keyset_load(service, now, diag);
+        err = keyset_load(service, service->keyset, now, diag);
     }
     if (err == ATTEST_OK) {
         err = collateral_setup(service, diag);
@@ -448,7 +450,20 @@ attest_err attestd_service_verify(attestd_service *service, const uint8_t *quote
         return attest_verify_quote(verifier, quote, size, NULL, now, NULL, out_report);
     }
     attest_collateral collateral = {0};
+    attest_collateral_cache_stats before;
+    attestd_service_collateral_stats(service, &before);
     err = service->collateral.get(service->collateral.context, &request, &collateral, diag);
+    if (service->cache != NULL) {
+        /*
+         * NOTE: with concurrent requests another thread's fetch can land
+         * between the two reads, so a hit and a miss may swap; the totals
+         * still add up.
+         */
+        attest_collateral_cache_stats after;
+        attestd_service_collateral_stats(service, &after);
+        attestd_metrics_collateral(after.hits > before.hits ? ATTESTD_COLLATERAL_CACHE_HIT
+                                                            : ATTESTD_COLLATERAL_CACHE_MISS);
+    }
     if (err != ATTEST_OK) {
         return err;
     }
@@ -506,6 +521,25 @@ attest_err attestd_service_rotate_key(attestd_service *service, time_t now,
         }
     }
     snprintf(out_kid, ATTEST_TOKEN_KID_SIZE, "%s", kid);
+    return ATTEST_OK;
+}
+
+attest_err attestd_service_reload_keys(attestd_service *service, time_t now, attest_diag *diag)
+{
+    attest_keyset *fresh = NULL;
+    attest_err err = attest_keyset_new(service->options.max_token_lifetime_seconds, &fresh);
+    if (err == ATTEST_OK) {
+        err = keyset_load(service, fresh, now, diag);
+    }
+    if (err != ATTEST_OK) {
+        attest_keyset_free(fresh);
+        return err;
+    }
+    pthread_rwlock_wrlock(&service->keyset_lock);
+    attest_keyset *old = service->keyset;
+    service->keyset = fresh;
+    pthread_rwlock_unlock(&service->keyset_lock);
+    attest_keyset_free(old);
     return ATTEST_OK;
 }
 

@@ -99,6 +99,14 @@ ATTEST_MUST_USE attest_err attestd_service_rotate_key(attestd_service *service, 
                                                       char out_kid[ATTEST_TOKEN_KID_SIZE],
                                                       attest_diag *diag);
 
+/*
+ * Reloads the signing keys from the store, as SIGHUP does, so keys rotated
+ * by another replica sharing the database are used and published. The
+ * running key set stays when the reload fails.
+ */
+ATTEST_MUST_USE attest_err attestd_service_reload_keys(attestd_service *service, time_t now,
+                                                       attest_diag *diag);
+
 /* Forces a collateral refresh for one platform type. */
 ATTEST_MUST_USE attest_err attestd_service_collateral_refresh(
     attestd_service *service, const attest_collateral_request *request, attest_diag *diag);

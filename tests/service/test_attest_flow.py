@@ -8,6 +8,7 @@ service's JWKS endpoint only.
 
 import base64
 import hashlib
+import signal
 import json
 import os
 import subprocess
@@ -313,6 +314,41 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(document["issuer"], "https://attestd.test")
         self.assertEqual(document["jwks_uri"], "https://attestd.test/.well-known/jwks.json")
 
+    def test_read_only_database_issues_no_token(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy(nonce_required=False))
+        server.stop()
+        reopened = Server(config=dict(server.config, read_only=True), data_dir=server.data_dir)
+        reopened.config["listen_port"] = reopened.port
+        reopened.admin_key = server.admin_key
+        reopened.start()
+        self.addCleanup(self.stop, reopened)
+        quote = self.sim.quote("sgx", ["--mrenclave", MRENCLAVE])
+        reply = self.attest(reopened, "trainer", quote)
+        self.assertEqual(reply.status, 503, reply.body)
+        self.assertEqual(reply.json()["error"]["code"], "store_read_only")
+        self.assertNotIn(b"eyJ", reply.body)
+
+    def test_sighup_reloads_signing_keys(self):
+        first = self.start("sgx")
+        kid = self.jwks(first)["keys"][0]["kid"]
+        # A second replica on the same database rotates the key.
+        second = Server(config=dict(first.config), data_dir=first.data_dir)
+        second.config["listen_port"] = second.port
+        second.admin_key = first.admin_key
+        second.start()
+        self.addCleanup(self.stop, second)
+        rotated = second.request("POST", "/v1/signing-keys/rotate", {}, key=first.admin_key)
+        self.assertEqual(rotated.status, 200, rotated.body)
+        new_kid = rotated.json()["kid"]
+        self.assertEqual(self.jwks(first)["keys"][0]["kid"], kid)
+        first.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.jwks(first)["keys"][0]["kid"] != new_kid and time.monotonic() < deadline:
+            time.sleep(0.1)
+        kids = [key["kid"] for key in self.jwks(first)["keys"]]
+        self.assertEqual(kids, [new_kid, kid])
+
     def test_collateral_missing_fails_closed(self):
         server = self.start("sgx", {"collateral_path": ""})
         self.application(server, "trainer", sgx_policy())
@@ -391,6 +427,11 @@ class CollateralSourceTest(unittest.TestCase):
         self.assertEqual(third["failure"]["stage"], "collateral")
         self.assertEqual(third["failure"]["code"], "source_cache_expired")
         self.assertIsNone(third["token"])
+
+        metrics = server.request("GET", "/metrics").body.decode()
+        self.assertIn('attestd_collateral_total{result="miss"}', metrics)
+        self.assertIn('attestd_collateral_total{result="hit"}', metrics)
+        self.assertIn('attestd_attestation_failures_total{stage="collateral"} 1', metrics)
 
 
 def main():
