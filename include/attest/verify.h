@@ -177,6 +177,13 @@ ATTEST_MUST_USE attest_err attest_verifier_collateral_request(attest_verifier *v
  */
 char *attest_report_to_json(const attest_report *report, bool pretty);
 
+/*
+ * Builds the same object as attest_report_to_json as a jansson value, for
+ * callers that embed it in a larger document. The caller releases it with
+ * json_decref; NULL when out of memory.
+ */
+struct json_t *attest_report_to_json_object(const attest_report *report);
+
 /* Writes report as readable text to file. */
 void attest_report_print(const attest_report *report, void *file);
 

@@ -291,15 +291,9 @@ static json_t *evaluation_json(const evaluation *result, const char *application
         json_object_set_new(failure, "message", json_string(result->message));
         json_object_set_new(object, "failure", failure);
     }
-    json_t *verification = json_null();
-    if (result->has_report) {
-        char *text = attest_report_to_json(result->report, false);
-        json_error_t error;
-        verification = text != NULL ? json_loads(text, 0, &error) : NULL;
-        free(text);
-        if (verification == NULL) {
-            verification = json_null();
-        }
+    json_t *verification = result->has_report ? attest_report_to_json_object(result->report) : NULL;
+    if (verification == NULL) {
+        verification = json_null();
     }
     json_object_set_new(object, "verification", verification);
     json_object_set_new(object, "appraisal",

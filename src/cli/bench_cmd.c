@@ -141,8 +141,12 @@ static void bench_usage(FILE *out)
 
 int cli_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "service") == 0) {
+        return cli_bench_service(argc - 1, argv + 1);
+    }
     if (argc < 2 || strcmp(argv[1], "verify") != 0) {
         bench_usage(stderr);
+        fprintf(stderr, "       attest bench service --help\n");
         return CLI_EXIT_USAGE;
     }
     static const struct option options[] = {

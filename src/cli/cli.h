@@ -11,6 +11,7 @@ enum {
 
 int cli_verify(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_bench_service(int argc, char **argv); /* bench_service.c */
 int cli_sim(int argc, char **argv);      /* sim_cmd.c */
 int cli_evidence(int argc, char **argv); /* evidence_cmd.c */
 int cli_local(int argc, char **argv);    /* local_cmd.c */

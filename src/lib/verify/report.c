@@ -426,7 +426,7 @@ static json_t *checks_json(const attest_report *report)
     return array;
 }
 
-char *attest_report_to_json(const attest_report *report, bool pretty)
+json_t *attest_report_to_json_object(const attest_report *report)
 {
     json_t *root = json_object();
     if (root == NULL) {
@@ -457,7 +457,15 @@ char *attest_report_to_json(const attest_report *report, bool pretty)
         json_object_set_new(error, "message", json_string(report->error_message));
         json_object_set_new(root, "error", error);
     }
+    return root;
+}
 
+char *attest_report_to_json(const attest_report *report, bool pretty)
+{
+    json_t *root = attest_report_to_json_object(report);
+    if (root == NULL) {
+        return NULL;
+    }
     char *text = json_dumps(root, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return text;
