@@ -146,6 +146,7 @@ struct attestd_server {
     unsigned max_connections;
     atomic_uint open_connections;
     atomic_uint in_flight;
+    atomic_bool draining; /* set by attestd_server_quiesce */
     char *tls_cert;
     char *tls_key;
     size_t tls_key_size;
@@ -582,6 +583,13 @@ static void begin_request(attestd_server *server, request_state *state, const ch
 {
     attestd_request *request = &state->request;
     attestd_response *response = &state->response;
+
+    if (atomic_load(&server->draining)) {
+        attestd_response_error(response, 503, "shutting_down",
+                               "the server is stopping; retry with another replica or later");
+        attestd_response_header(response, "Retry-After", "1");
+        return;
+    }
 
     if (atomic_load(&server->open_connections) > server->max_connections) {
         attestd_response_error(response, 503, "too_many_connections",
@@ -1071,10 +1079,13 @@ void attestd_server_set_limits(attestd_server *server, const attestd_limits *lim
 
 void attestd_server_quiesce(attestd_server *server)
 {
-    MHD_socket listen_socket = MHD_quiesce_daemon(server->daemon);
-    if (listen_socket != MHD_INVALID_SOCKET) {
-        close(listen_socket);
-    }
+    /*
+     * New requests are answered 503 while the ones in flight finish.
+     * NOTE: MHD_quiesce_daemon is not used, because libmicrohttpd 0.9.75
+     * with a thread pool and epoll can abort in it ("Failed to remove
+     * listen FD from epoll set"), as seen in this project's service tests.
+     */
+    atomic_store(&server->draining, true);
 }
 
 unsigned attestd_server_in_flight(const attestd_server *server)

@@ -17,6 +17,9 @@ import tempfile
 import time
 import unittest
 
+# Show whole attestd logs when a run fails, not a truncated diff.
+unittest.TestCase.maxDiff = None
+
 import jwt
 
 from attestd_harness import Server
