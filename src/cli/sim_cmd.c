@@ -21,7 +21,7 @@ static void sim_usage(FILE *out)
             "usage: attest sim init --dir DIR\n"
             "       attest sim quote --dir DIR --tee sgx|tdx [--report-data HEX] --out FILE "
             "[OPTIONS]\n"
-            "       attest sim collateral --dir DIR --tee sgx|tdx (--out FILE | --pcs-dir DIR) "
+            "       attest sim collateral --dir DIR [--tee sgx|tdx] (--out FILE | --pcs-dir DIR) "
             "[OPTIONS]\n"
             "       attest sim scenario --dir DIR --tee sgx|tdx --name NAME --out DIR "
             "[--at SECONDS]\n"
@@ -541,8 +541,9 @@ static int sim_collateral(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    /* SGX collateral unless --tee says otherwise, as the command's contract gives no --tee. */
     attest_sim_tee tee = ATTEST_SIM_SGX;
-    if (parse_tee(tee_text, &tee) != 0) {
+    if (tee_text != NULL && parse_tee(tee_text, &tee) != 0) {
         return CLI_EXIT_USAGE;
     }
     if ((out == NULL) == (pcs_dir == NULL)) {

@@ -170,7 +170,8 @@ report_data=000102030405060708090a0b0c0d0e0f
 
 run_status quote-sgx 0 "$attest" sim quote --dir "$platform" --tee sgx --program "$work/program" \
     --report-data "$report_data" --isv-prod-id 3 --isv-svn 4 --out "$work/sgx.quote"
-run_status collateral-sgx 0 "$attest" sim collateral --dir "$platform" --tee sgx --at "$at" \
+# The contract form has no --tee: it writes SGX collateral.
+run_status collateral-sgx 0 "$attest" sim collateral --dir "$platform" --at "$at" \
     --out "$work/sgx.collateral.json"
 run_status verify-sgx 0 "$attest" verify --quote "$work/sgx.quote" \
     --collateral "$work/sgx.collateral.json" --at "$at" --trust-root "$platform/root-ca.der" --json
