@@ -234,7 +234,7 @@ static void evaluate(const attestd_request *request, const attest_policy *policy
     attest_err err = attestd_service_verify(service, body->evidence, body->evidence_size, now,
                                             result->report, &diag);
     if (err != ATTEST_OK && result->report->check_count == 0) {
-        /* The collateral source failed: fail closed and say why. */
+        /* The collateral source failed: fail closed and report why. */
         attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
         attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
         evaluation_reject(result, "collateral", err, diag.message);

@@ -439,7 +439,7 @@ attest_err attestd_service_verify(attestd_service *service, const uint8_t *quote
         return err;
     }
     if (!service->has_collateral) {
-        /* Without a source the report says collateral_missing, which no policy accepts. */
+        /* Without a source the report fails with collateral_missing, which no policy accepts. */
         return attest_verify_quote(verifier, quote, size, NULL, now, NULL, out_report);
     }
 

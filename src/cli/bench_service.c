@@ -419,7 +419,7 @@ static int local_service_start(local_service *service, const char *attestd, atte
         _exit(127);
     }
 
-    /* Wait until it answers /healthz. */
+    /* Wait until /healthz returns 200. */
     CURL *handle = http_handle();
     body_buffer *body = malloc(sizeof(*body));
     bool ready = false;

@@ -541,7 +541,7 @@ static int sim_collateral(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    /* SGX collateral unless --tee says otherwise, as the command's contract gives no --tee. */
+    /* SGX collateral unless --tee names TDX, because the command's documented form has no --tee. */
     attest_sim_tee tee = ATTEST_SIM_SGX;
     if (tee_text != NULL && parse_tee(tee_text, &tee) != 0) {
         return CLI_EXIT_USAGE;

@@ -612,7 +612,7 @@ attest_err attest_verifier_collateral_request(attest_verifier *verifier, const u
         return err;
     }
     if (!chain->has_pck) {
-        /* The first failed check of the chain says why the PCK certificate is unreadable. */
+        /* The first failed check of the chain gives the reason the PCK certificate is unreadable. */
         attest_err reason = ATTEST_ERR_CERT_PARSE;
         const char *detail = "PCK certificate cannot be read";
         for (size_t i = 0; i < chain->list.check_count; i++) {
