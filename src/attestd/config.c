@@ -57,6 +57,8 @@ static const setting settings[] = {
     {"pccs_ca_file", SETTING_STRING, FIELD(pccs_ca_file), TEXT(pccs_ca_file), 0, 0},
     {"collateral_refresh_seconds", SETTING_UNSIGNED, FIELD(collateral_refresh_seconds), 0, 10,
      86400},
+    {"pccs_update", SETTING_STRING, FIELD(pccs_update), TEXT(pccs_update), 0, 0},
+    {"pccs_intel_root_ca_crl", SETTING_BOOL, FIELD(pccs_intel_root_ca_crl), 0, 0, 0},
     {"trust_root", SETTING_STRING, FIELD(trust_root), TEXT(trust_root), 0, 0},
     {"token_algorithm", SETTING_STRING, FIELD(token_algorithm), TEXT(token_algorithm), 0, 0},
     {"issuer", SETTING_STRING, FIELD(issuer), TEXT(issuer), 0, 0},
@@ -380,6 +382,12 @@ attest_err attestd_config_check(const attestd_config *config, attest_diag *diag)
     if (config->collateral_path[0] != '\0' && config->pccs_url[0] != '\0') {
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
                                "config: collateral_path and pccs_url exclude each other");
+    }
+    if (config->pccs_update[0] != '\0' && strcmp(config->pccs_update, "early") != 0 &&
+        strcmp(config->pccs_update, "standard") != 0) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "config: pccs_update '%s' is not \"early\" or \"standard\"",
+                               config->pccs_update);
     }
     if (config->issuer[0] == '\0') {
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT, "config: issuer is empty");

@@ -55,6 +55,8 @@ typedef struct attestd_config {
     char pccs_url[ATTESTD_CONFIG_PATH_MAX_SIZE + 1];        /* PCCS or Intel PCS base URL */
     char pccs_ca_file[ATTESTD_CONFIG_PATH_MAX_SIZE + 1];
     unsigned collateral_refresh_seconds;
+    char pccs_update[16];              /* "", "early" or "standard" */
+    bool pccs_intel_root_ca_crl;       /* fetch the root CA CRL from its distribution point */
     char trust_root[ATTESTD_CONFIG_PATH_MAX_SIZE + 1]; /* an extra root, such as a simulated one */
     char token_algorithm[16];                          /* ES256, RS256 or PS384 */
     char issuer[257];                                  /* iss of tokens, base of jwks_uri */

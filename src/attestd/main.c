@@ -240,6 +240,10 @@ static attest_err open_service(const attestd_config *config, attestd_store *stor
     options.pccs_url = config->pccs_url;
     options.pccs_ca_file = config->pccs_ca_file[0] != '\0' ? config->pccs_ca_file : NULL;
     options.collateral_refresh_seconds = config->collateral_refresh_seconds;
+    options.pccs_update = strcmp(config->pccs_update, "early") == 0      ? ATTEST_PCCS_UPDATE_EARLY
+                          : strcmp(config->pccs_update, "standard") == 0 ? ATTEST_PCCS_UPDATE_STANDARD
+                                                                          : ATTEST_PCCS_UPDATE_DEFAULT;
+    options.pccs_intel_root_ca_crl = config->pccs_intel_root_ca_crl;
     if (config->trust_root[0] != '\0') {
         options.trust_roots[0] = config->trust_root;
         options.trust_root_count = 1;

@@ -288,6 +288,8 @@ static attest_err collateral_setup(attestd_service *service, attest_diag *diag)
     attest_pccs_options_init(&pccs);
     pccs.base_url = options->pccs_url;
     pccs.ca_file = options->pccs_ca_file;
+    pccs.update = options->pccs_update;
+    pccs.root_ca_crl_from_distribution_point = options->pccs_intel_root_ca_crl;
     attest_collateral_source inner;
     attest_err err = attest_collateral_source_pccs(&pccs, &inner, diag);
     if (err != ATTEST_OK) {

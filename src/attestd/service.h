@@ -30,6 +30,8 @@ typedef struct attestd_service_options {
     const char *pccs_url;
     const char *pccs_ca_file;
     unsigned collateral_refresh_seconds;
+    attest_pccs_update pccs_update;
+    bool pccs_intel_root_ca_crl; /* Intel PCS: root CA CRL from the intermediate's CRL distribution point */
     /*
      * Roots trusted besides Intel's, such as a simulated platform's. Evidence
      * that chains to one is marked simulated, and a policy must allow it.

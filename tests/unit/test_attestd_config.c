@@ -276,6 +276,39 @@ static void test_config_path_too_long(void **state)
     free(path);
 }
 
+/* Attestation settings that only attestd_config_check can judge. */
+static void test_config_check_attestation_settings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *json;
+        attest_err expected;
+    } cases[] = {
+        {"defaults", "{}", ATTEST_OK},
+        {"RS256 tokens", "{\"token_algorithm\": \"RS256\"}", ATTEST_OK},
+        {"unknown token algorithm", "{\"token_algorithm\": \"HS256\"}", ATTEST_ERR_ARGUMENT},
+        {"both collateral sources", "{\"collateral_path\": \"/c\", \"pccs_url\": \"http://x\"}",
+         ATTEST_ERR_ARGUMENT},
+        {"early updates", "{\"pccs_update\": \"early\"}", ATTEST_OK},
+        {"unknown update mode", "{\"pccs_update\": \"late\"}", ATTEST_ERR_ARGUMENT},
+        {"empty issuer", "{\"issuer\": \"\"}", ATTEST_ERR_ARGUMENT},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        attestd_config config;
+        attestd_config_init_defaults(&config);
+        config.insecure_http = true;
+        attest_diag diag = {{0}};
+        assert_int_equal(attestd_config_apply_json(&config, cases[i].json, strlen(cases[i].json), &diag),
+                         ATTEST_OK);
+        attest_err err = attestd_config_check(&config, &diag);
+        if (err != cases[i].expected) {
+            fail_msg("%s: got %s (%s), expected %s", cases[i].name, attest_err_code(err),
+                     diag.message, attest_err_code(cases[i].expected));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_config_file_too_large),
         cmocka_unit_test(test_config_flag_invalid_values),
         cmocka_unit_test(test_config_path_too_long),
+        cmocka_unit_test(test_config_check_attestation_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
