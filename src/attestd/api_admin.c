@@ -17,6 +17,7 @@
 #include <attest/policy.h>
 
 #include "api_admin.h"
+#include "service.h"
 
 #define AUDIT_DEFAULT_LIMIT 100
 
@@ -229,7 +230,16 @@ void attestd_admin_policy_put(const attestd_request *request, attestd_response *
                                diag.message[0] != '\0' ? diag.message : attest_err_message(err));
         return;
     }
+    /* A lifetime above the service's maximum could never be honoured: refuse it now. */
+    uint32_t lifetime = attest_policy_token_lifetime(policy);
     attest_policy_free(policy);
+    if (request->service != NULL && lifetime > attestd_service_max_token_lifetime(request->service)) {
+        attestd_response_error(response, 400, "policy_invalid",
+                               "token_lifetime_seconds %u exceeds this service's "
+                               "max_token_lifetime_seconds %u: lower it, or raise the setting",
+                               lifetime, attestd_service_max_token_lifetime(request->service));
+        return;
+    }
 
     int64_t version = 0;
     err = attestd_store_policy_put(request->store, request->application, request->body,

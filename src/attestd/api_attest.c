@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "api_attest.h"
+#include "log.h"
 #include "metrics.h"
 #include "service.h"
 #include "util/hex.h"
@@ -34,6 +35,16 @@ static bool base64_decode(const char *text, size_t text_size, size_t max_size, u
 {
     if (text_size % 4 != 0 || text_size / 4 * 3 > max_size + 2 || text_size > INT32_MAX) {
         return false;
+    }
+    /* Only the standard alphabet, with '=' allowed in the last two places only. */
+    for (size_t i = 0; i < text_size; i++) {
+        char c = text[i];
+        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '/';
+        bool padding = c == '=' && i + 2 >= text_size && (i + 1 == text_size || text[i + 1] == '=');
+        if (!letter && !padding) {
+            return false;
+        }
     }
     uint8_t *buffer = malloc(text_size / 4 * 3 + 1);
     if (buffer == NULL) {
@@ -108,6 +119,23 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
     if (!json_is_object(json)) {
         attestd_response_error(response, 400, "request_invalid", "the body must be a JSON object");
         return false;
+    }
+    /* A misspelt field must not be dropped silently: "audiance" would lose the token's aud. */
+    static const char *const known[] = {"application", "evidence",  "evidence_type", "nonce",
+                                        "runtime_data", "audience", "policy",        "nonce_value"};
+    const char *key = NULL;
+    json_t *value = NULL;
+    json_object_foreach((json_t *)json, key, value) {
+        bool found = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !found; i++) {
+            found = strcmp(key, known[i]) == 0;
+        }
+        bool dry_run_only = strcmp(key, "policy") == 0 || strcmp(key, "nonce_value") == 0;
+        if (!found || (needs_application && dry_run_only)) {
+            attestd_response_error(response, 400, "field_unknown",
+                                   "unknown field \"%.40s\"; docs/api.md lists the fields", key);
+            return false;
+        }
     }
     if (!optional_string(json, "application", &out->application) ||
         !optional_string(json, "evidence_type", &out->evidence_type) ||
@@ -203,7 +231,7 @@ typedef struct evaluation {
     bool accepted;
     char stage[24];       /* "request", "nonce", "collateral", a verification stage, "appraisal" */
     char code[64];
-    char message[256];
+    char message[384];
     attest_report *report;
     bool has_report;
     attest_appraisal appraisal;
@@ -238,11 +266,25 @@ static void evaluate(const attestd_request *request, const attest_policy *policy
         attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
         attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
         evaluation_reject(result, "collateral", err, diag.message);
+        /* The service's own collateral is at fault, not the attester: the operator must know. */
+        attestd_log("error", "collateral_unavailable",
+                    json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
+                              attest_err_code(err), "message", diag.message));
         return;
     }
     result->has_report = true;
     if (!result->report->valid) {
         attestd_metrics_stage_failure(metrics_stage(result->report->error_stage));
+        attest_err failure = result->report->err;
+        if (failure == ATTEST_ERR_COLLATERAL_MISSING || failure == ATTEST_ERR_COLLATERAL_EXPIRED ||
+            failure == ATTEST_ERR_CRL_EXPIRED || failure == ATTEST_ERR_COLLATERAL_NOT_YET_VALID ||
+            failure == ATTEST_ERR_CRL_NOT_YET_VALID) {
+            /* Missing or stale collateral is the service's configuration, not the attester's fault. */
+            attestd_log("error", "collateral_unusable",
+                        json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
+                                  attest_err_code(failure), "message",
+                                  result->report->error_message));
+        }
         evaluation_reject(result, attest_stage_name(result->report->error_stage),
                           result->report->err, result->report->error_message);
         return;
@@ -262,8 +304,12 @@ static void evaluate(const attestd_request *request, const attest_policy *policy
     if (!result->appraisal.pass) {
         const attest_appraisal_check *failed = attest_appraisal_failed_check(&result->appraisal);
         attestd_metrics_stage_failure(ATTESTD_STAGE_APPRAISAL);
-        evaluation_reject(result, "appraisal", result->appraisal.err,
-                          failed != NULL ? failed->detail : "appraisal failed");
+        const char *detail = failed != NULL ? failed->detail : "appraisal failed";
+        if (result->appraisal.err == ATTEST_ERR_APPRAISAL_NONCE_MISSING) {
+            detail = "the active policy requires a nonce: get one from POST /v1/nonce, bind its "
+                     "value into the report data and send it in the nonce field";
+        }
+        evaluation_reject(result, "appraisal", result->appraisal.err, detail);
         if (failed != NULL) {
             snprintf(result->stage, sizeof(result->stage), "appraisal");
         }
@@ -420,7 +466,10 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         attest_err err = nonce_use(request, &body, now, report_data, &diag);
         if (err != ATTEST_OK) {
             attestd_metrics_stage_failure(ATTESTD_STAGE_NONCE);
-            evaluation_reject(&result, "nonce", err, diag.message);
+            char message[sizeof(diag.message) + 64];
+            snprintf(message, sizeof(message), "%s; request a new nonce with POST /v1/nonce",
+                     strncmp(diag.message, "store: ", 7) == 0 ? diag.message + 7 : diag.message);
+            evaluation_reject(&result, "nonce", err, message);
         }
         has_report_data = err == ATTEST_OK;
     }
@@ -445,7 +494,11 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
             .subject = body.application,
             .audience = body.audience,
             .nonce = body.nonce,
-            .lifetime = attest_policy_token_lifetime(policy),
+            /* A policy stored before the maximum was lowered gets the maximum. */
+            .lifetime = attest_policy_token_lifetime(policy) <
+                                attestd_service_max_token_lifetime(request->service)
+                            ? attest_policy_token_lifetime(policy)
+                            : attestd_service_max_token_lifetime(request->service),
             .verifier_developer = VERIFIER_DEVELOPER,
             .verifier_build = VERIFIER_BUILD,
             .status = result.appraisal.degraded ? ATTEST_EAR_WARNING : ATTEST_EAR_AFFIRMING,
@@ -458,10 +511,12 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
                                                      &token, &claims, &diag);
         json_decref(jwk);
         if (err != ATTEST_OK) {
+            /* Still audited: every attestation is recorded, the failed ones too. */
             attestd_metrics_stage_failure(ATTESTD_STAGE_TOKEN);
-            attestd_response_error(response, 500, attest_err_code(err), "issuing the token failed: %s",
-                                   diag.message);
-            goto out;
+            evaluation_reject(&result, "token", err, diag.message);
+            attestd_log("error", "token_issue_failed",
+                        json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
+                                  attest_err_code(err), "message", diag.message));
         }
     }
 
@@ -471,7 +526,13 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     snprintf(record.application, sizeof(record.application), "%s", body.application);
     snprintf(record.evidence_type, sizeof(record.evidence_type), "%s",
              result.has_report ? (tdx ? "tdx" : "sgx") : "unknown");
-    SHA256(body.evidence, body.evidence_size, record.evidence_sha256);
+    /* The hash covers the quote without its unsigned trailing bytes, so padding cannot vary it. */
+    size_t hashed_size = body.evidence_size;
+    if (result.has_report && result.report->parsed &&
+        result.report->quote.trailing_size <= body.evidence_size) {
+        hashed_size = body.evidence_size - result.report->quote.trailing_size;
+    }
+    SHA256(body.evidence, hashed_size, record.evidence_sha256);
     record.verdict = result.accepted ? ATTESTD_VERDICT_ACCEPTED : ATTESTD_VERDICT_REJECTED;
     if (!result.accepted) {
         /* "stage: code", cut to the record's size. */

@@ -210,6 +210,13 @@ void attestd_response_store_error(attestd_response *response, attest_err err,
 {
     const char *detail =
         diag != NULL && diag->message[0] != '\0' ? diag->message : attest_err_message(err);
+    /* The store's own wording ("store: ...", SQLite codes) stays in the log, not the API. */
+    if (strncmp(detail, "store: ", 7) == 0) {
+        detail += 7;
+    }
+    if (err == ATTEST_ERR_ALREADY_EXISTS || strstr(detail, "SQLite code") != NULL) {
+        detail = attest_err_message(err);
+    }
     unsigned status;
     switch (err) {
     case ATTEST_ERR_NOT_FOUND:
@@ -499,7 +506,9 @@ static bool authenticate(attestd_server *server, request_state *state)
 
     attest_diag diag = {{0}};
     attest_err err = attestd_store_api_key_lookup(server->store, key, &request->caller, &diag);
-    if (err == ATTEST_ERR_API_KEY_UNKNOWN || err == ATTEST_ERR_API_KEY_REVOKED) {
+    /* A malformed key is as unknown as a wrong one, and answered alike. */
+    if (err == ATTEST_ERR_API_KEY_UNKNOWN || err == ATTEST_ERR_API_KEY_REVOKED ||
+        err == ATTEST_ERR_ARGUMENT || err == ATTEST_ERR_LIMIT) {
         /* Revoked and unknown keys get the same response, so a client cannot tell them apart. */
         attestd_response_error(response, 401, "api_key_unknown", "API key is not valid");
         attestd_response_header(response, "WWW-Authenticate", "Bearer");
@@ -583,6 +592,17 @@ static void begin_request(attestd_server *server, request_state *state, const ch
 {
     attestd_request *request = &state->request;
     attestd_response *response = &state->response;
+
+    /* RFC 9112 section 6.1: both framings at once is how requests are smuggled past proxies. */
+    if (MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, "Transfer-Encoding") !=
+            NULL &&
+        MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, "Content-Length") !=
+            NULL) {
+        attestd_response_error(response, 400, "request_ambiguous",
+                               "the request has both Content-Length and Transfer-Encoding");
+        attestd_response_header(response, "Connection", "close");
+        return;
+    }
 
     if (atomic_load(&server->draining)) {
         attestd_response_error(response, 503, "shutting_down",

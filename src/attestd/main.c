@@ -247,9 +247,6 @@ static attest_err open_service(const attestd_config *config, attestd_store *stor
     if (config->trust_root[0] != '\0') {
         options.trust_roots[0] = config->trust_root;
         options.trust_root_count = 1;
-        /* Evidence that chains to this root is marked simulated in every report and token. */
-        attestd_log("warning", "trust_root_added",
-                    json_pack("{s:s}", "trust_root", config->trust_root));
     }
     attest_err err = attest_token_alg_parse(config->token_algorithm, &options.token_alg);
     if (err != ATTEST_OK) {
@@ -258,7 +255,22 @@ static attest_err open_service(const attestd_config *config, attestd_store *stor
     snprintf(options.issuer, sizeof(options.issuer), "%s", config->issuer);
     options.nonce_lifetime_seconds = config->nonce_lifetime_seconds;
     options.max_token_lifetime_seconds = config->max_token_lifetime_seconds;
-    return attestd_service_open(&options, store, out_service, diag);
+    err = attestd_service_open(&options, store, out_service, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    if (config->trust_root[0] != '\0') {
+        /* Evidence that chains to this root is marked simulated in every report and token. */
+        attestd_log("warning", "trust_root_added",
+                    json_pack("{s:s}", "trust_root", config->trust_root));
+    }
+    if (config->collateral_path[0] == '\0' && config->pccs_url[0] == '\0') {
+        attestd_log("warning", "collateral_not_configured",
+                    json_pack("{s:s}", "message",
+                              "neither collateral_path nor pccs_url is set, so every attestation "
+                              "fails with collateral_missing"));
+    }
+    return ATTEST_OK;
 }
 
 static json_t *limits_json(const attestd_limits *limits)
@@ -356,6 +368,18 @@ static int run_serve(const options *opts, const attestd_config *initial)
     int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
     if (signal_fd < 0) {
         attestd_log("error", "start_failed", json_pack("{s:s}", "message", strerror(errno)));
+        return 1;
+    }
+
+    /* serve never creates the database: that is attestd init's job, with the first key. */
+    char database[ATTESTD_CONFIG_PATH_MAX_SIZE + 32];
+    struct stat database_info;
+    snprintf(database, sizeof(database), "%s/attestd.db", config.data_dir);
+    if (stat(database, &database_info) != 0) {
+        close(signal_fd);
+        attestd_log("error", "start_failed",
+                    json_pack("{s:s, s:s}", "error", "store_not_initialized", "message",
+                              "no database in data_dir: run 'attestd init --data-dir DIR' first"));
         return 1;
     }
 

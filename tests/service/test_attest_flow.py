@@ -9,6 +9,7 @@ service's JWKS endpoint only.
 import base64
 import hashlib
 import signal
+import socket
 import json
 import os
 import subprocess
@@ -278,6 +279,57 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(bad.json()["error"]["code"], "evidence_invalid")
         missing = server.request("POST", "/v1/attest", {"evidence": "AAAA"})
         self.assertEqual(missing.status, 400)
+
+    def test_hostile_requests_rejected(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy(nonce_required=False))
+        quote = self.sim.quote("sgx", ["--mrenclave", MRENCLAVE])
+        evidence = base64.b64encode(quote).decode()
+        cases = [
+            # (how the request is broken, body, expected status, expected code)
+            ("misspelt audience", {"application": "trainer", "evidence": evidence,
+                                   "audiance": "worker"}, 400, "field_unknown"),
+            ("dry-run field on attest", {"application": "trainer", "evidence": evidence,
+                                         "policy": {}}, 400, "field_unknown"),
+            ("padding inside base64", {"application": "trainer",
+                                       "evidence": "AA==" + evidence}, 400, "evidence_invalid"),
+            ("whitespace in base64", {"application": "trainer",
+                                      "evidence": " " + evidence[1:]}, 400, "evidence_invalid"),
+        ]
+        for name, body, status, code in cases:
+            with self.subTest(name):
+                reply = server.request("POST", "/v1/attest", body)
+                self.assertEqual(reply.status, status, reply.body)
+                self.assertEqual(reply.json()["error"]["code"], code)
+
+    def test_ambiguous_framing_closes_connection(self):
+        server = self.start("sgx")
+        request = (b"POST /v1/attest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"Content-Type: application/json\r\nContent-Length: 4\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+                   b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+            client.sendall(request)
+            reply = b""
+            while True:
+                chunk = client.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:200])
+        self.assertIn(b"request_ambiguous", reply)
+        # The pipelined request after it is never answered on that connection.
+        self.assertEqual(reply.count(b"HTTP/1.1 "), 1)
+
+    def test_policy_lifetime_above_maximum_rejected(self):
+        server = self.start("sgx")
+        key = server.admin_key
+        server.request("POST", "/v1/applications", {"name": "trainer"}, key=key)
+        put = server.request("PUT", "/v1/applications/trainer/policies",
+                             sgx_policy(token_lifetime_seconds=7200), key=key)
+        self.assertEqual(put.status, 400, put.body)
+        self.assertEqual(put.json()["error"]["code"], "policy_invalid")
+        self.assertIn("max_token_lifetime_seconds", put.json()["error"]["message"])
 
     def test_dry_run_issues_no_token(self):
         server = self.start("sgx")
