@@ -2,7 +2,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "support.h"
@@ -31,4 +34,21 @@ uint8_t *test_read_real(const char *relative, size_t *out_size)
         fail_msg("cannot read %s: %s", test_real_path(relative), diag.message);
     }
     return data;
+}
+
+void test_remove_dir(const char *dir)
+{
+    DIR *stream = opendir(dir);
+    struct dirent *entry = NULL;
+    while (stream != NULL && (entry = readdir(stream)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+            char path[512];
+            snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+            remove(path);
+        }
+    }
+    if (stream != NULL) {
+        closedir(stream);
+    }
+    rmdir(dir);
 }

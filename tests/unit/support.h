@@ -14,4 +14,7 @@ const char *test_real_path(const char *relative);
 /* Reads test_real_dir()/relative whole, NUL-terminated; fails the test when unreadable. */
 uint8_t *test_read_real(const char *relative, size_t *out_size);
 
+/* Removes dir and the files directly inside it (no subfolders). */
+void test_remove_dir(const char *dir);
+
 #endif

@@ -257,23 +257,6 @@ static void server_fault(server *s, fault kind, const char *path)
 
 /* ---- Fixture ---- */
 
-static void remove_dir(const char *dir)
-{
-    DIR *stream = opendir(dir);
-    struct dirent *entry = NULL;
-    while (stream != NULL && (entry = readdir(stream)) != NULL) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
-            char path[512];
-            snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-            remove(path);
-        }
-    }
-    if (stream != NULL) {
-        closedir(stream);
-    }
-    rmdir(dir);
-}
-
 static int group_setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -302,7 +285,7 @@ static int group_teardown(void **state)
     server_stop(&f->server);
     attest_sim_platform_free(f->platform);
     free(f->root_der);
-    remove_dir(f->dir);
+    test_remove_dir(f->dir);
     free(f);
     return 0;
 }

@@ -24,6 +24,7 @@
 #include <attest/attest.h>
 #include <attest/sim.h>
 
+#include "support.h"
 #include "util/file.h"
 
 #define AT ((time_t)1760000000)
@@ -32,23 +33,6 @@ typedef struct fixture {
     char dir[64];
     attest_sim_platform *platform;
 } fixture;
-
-static void remove_dir(const char *dir)
-{
-    DIR *stream = opendir(dir);
-    struct dirent *entry = NULL;
-    while (stream != NULL && (entry = readdir(stream)) != NULL) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
-            char path[512];
-            snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-            remove(path);
-        }
-    }
-    if (stream != NULL) {
-        closedir(stream);
-    }
-    rmdir(dir);
-}
 
 static int platform_setup(void **state)
 {
@@ -71,7 +55,7 @@ static int platform_teardown(void **state)
 {
     fixture *f = *state;
     attest_sim_platform_free(f->platform);
-    remove_dir(f->dir);
+    test_remove_dir(f->dir);
     free(f);
     return 0;
 }

@@ -29,23 +29,6 @@ typedef struct fixture {
 } fixture;
 
 /* Removes the files of the flat directory dir, then dir. */
-static void remove_dir(const char *dir)
-{
-    DIR *stream = opendir(dir);
-    struct dirent *entry = NULL;
-    while (stream != NULL && (entry = readdir(stream)) != NULL) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
-            char path[512];
-            snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-            remove(path);
-        }
-    }
-    if (stream != NULL) {
-        closedir(stream);
-    }
-    rmdir(dir);
-}
-
 static int platform_setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -73,7 +56,7 @@ static int platform_teardown(void **state)
     fixture *f = *state;
     attest_sim_platform_free(f->platform);
     free(f->root_der);
-    remove_dir(f->dir);
+    test_remove_dir(f->dir);
     free(f);
     return 0;
 }

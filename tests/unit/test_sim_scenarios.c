@@ -34,23 +34,6 @@ typedef struct fixture {
     attest_report report;
 } fixture;
 
-static void remove_dir(const char *dir)
-{
-    DIR *stream = opendir(dir);
-    struct dirent *entry = NULL;
-    while (stream != NULL && (entry = readdir(stream)) != NULL) {
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
-            char path[512];
-            snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-            remove(path);
-        }
-    }
-    if (stream != NULL) {
-        closedir(stream);
-    }
-    rmdir(dir);
-}
-
 static int platform_setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -76,7 +59,7 @@ static int platform_teardown(void **state)
     fixture *f = *state;
     attest_sim_platform_free(f->platform);
     free(f->root_der);
-    remove_dir(f->dir);
+    test_remove_dir(f->dir);
     free(f);
     return 0;
 }
@@ -327,7 +310,7 @@ static void test_scenario_pcs_dir_verifies(void **state)
     assert_int_equal(attest_sim_collateral_write_dir(&output.collateral, dir, &diag), ATTEST_OK);
     attest_collateral loaded;
     assert_int_equal(attest_collateral_load(dir, &loaded, &diag), ATTEST_OK);
-    remove_dir(dir);
+    test_remove_dir(dir);
 
     verify_output(f, output.quote, output.quote_size, &loaded, AT, true);
     assert_true(f->report.valid);
