@@ -2,6 +2,7 @@
 #ifndef ATTEST_ATTEST_H
 #define ATTEST_ATTEST_H
 
+#include <attest/client.h>
 #include <attest/collateral.h>
 #include <attest/error.h>
 #include <attest/evidence.h>

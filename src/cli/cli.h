@@ -17,6 +17,8 @@ int cli_evidence(int argc, char **argv); /* evidence_cmd.c */
 int cli_local(int argc, char **argv);    /* local_cmd.c */
 int cli_token(int argc, char **argv);    /* token_cmd.c */
 int cli_sim_pccs(int argc, char **argv); /* sim_pccs_cmd.c: attest sim pccs */
+int cli_attest(int argc, char **argv);   /* attest_cmd.c: attest attest */
+int cli_exec(int argc, char **argv);     /* attest_cmd.c: attest exec */
 
 /* Parses a non-negative decimal integer of Unix seconds; returns 0 on success. */
 int cli_parse_seconds(const char *text, long long *out);

@@ -15,7 +15,9 @@ static void usage(FILE *out)
             "  sim          simulated Intel platform: init, quote, collateral, scenario\n"
             "  evidence     collect evidence from the TEE this process runs in\n"
             "  local        local attestation between enclaves: target-info, report, verify\n"
-            "  token        attestation tokens: keygen, sign, jwks, verify\n");
+            "  token        attestation tokens: keygen, sign, jwks, verify\n"
+            "  attest       attest to an attestd service and store the token\n"
+            "  exec         attest, then run a program with the token (attest exec --help)\n");
 }
 
 int main(int argc, char **argv)
@@ -41,6 +43,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "token") == 0) {
         return cli_token(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "attest") == 0) {
+        return cli_attest(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "exec") == 0) {
+        return cli_exec(argc - 1, argv + 1);
     }
     fprintf(stderr, "attest: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
