@@ -121,9 +121,23 @@ seed_kind() {
         *pcs*) echo "pcs 65536" ;;
         *token*) echo "token 16384" ;;
         *policy*) echo "policy 65537" ;;
+        *pccs_response*) echo "chain 16384" ;;
+        *attestd_config*) echo "config 65536" ;;
         *) echo "" ;;
     esac
 }
+
+# PCCS response parts: the real issuer chains, PEM and URL-encoded as PCS sends them.
+mkdir -p "$seeds/chain" "$seeds/config"
+for chain in "$ATTEST_REAL"/tdx/google-spr-e4-pcs/*.pem; do
+    cp "$chain" "$seeds/chain/"
+    jq -sRr @uri "$chain" >"$seeds/chain/$(basename "$chain").url"
+done
+# attestd configuration files: the documented keys with typical values.
+printf '{"listen_address": "127.0.0.1", "listen_port": 8443, "insecure_http": true}' \
+    >"$seeds/config/minimal.json"
+printf '{"data_dir": "/var/lib/attestd", "threads": 4, "max_body_size": 262144, "pccs_url": "https://pccs:8081", "pccs_update": "early", "token_algorithm": "PS384", "issuer": "https://attestd"}' \
+    >"$seeds/config/full.json"
 
 # ---- runs ----
 
