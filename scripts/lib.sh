@@ -11,7 +11,7 @@ export ATTEST_ROOT ATTEST_SHARED ATTEST_REAL
 ATTEST_PACKAGES=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
     libssl-dev libjansson-dev libcmocka-dev jq xxd nodejs npm
     libjose-dev libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev sqlite3
-    python3 python3-jwt openssl curl ca-certificates procps)
+    python3 python3-jwt python3-cryptography openssl curl ca-certificates procps)
 
 section() {
     printf '\n==== %s ====\n' "$*"
