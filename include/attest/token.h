@@ -284,6 +284,58 @@ ATTEST_MUST_USE attest_err attest_token_verify(const char *token, size_t size,
                                                const attest_token_verify_options *options,
                                                json_t **out_claims, attest_diag *diag);
 
+/* ---- a relying party's JWKS, fetched from the service ---- */
+
+/*
+ * The JWKS of one service, fetched from its URL and kept until a token names
+ * a kid it does not have. Keys come only from this URL: a token's own jku,
+ * x5u, jwk or x5c is rejected by attest_token_verify.
+ * Thread safety: one cache per thread, or a lock around it.
+ */
+typedef struct attest_jwks_cache attest_jwks_cache;
+
+typedef struct attest_jwks_cache_options {
+    const char *url;          /* https://.../.well-known/jwks.json, or http:// for loopback tests */
+    const char *ca_file;      /* CA certificates for TLS; NULL: the system store */
+    bool insecure_tls;        /* skip TLS verification: for tests only */
+    long timeout_ms;          /* one fetch, connection included; default 10000 */
+    uint32_t min_refetch_seconds; /* an unknown kid refetches at most this often; default 60 */
+    uint32_t max_age_seconds;     /* refetch when older, whatever the kid; default 3600 */
+} attest_jwks_cache_options;
+
+void attest_jwks_cache_options_init(attest_jwks_cache_options *options);
+
+/* Creates a cache for options->url; nothing is fetched yet. */
+ATTEST_MUST_USE attest_err attest_jwks_cache_new(const attest_jwks_cache_options *options,
+                                                 attest_jwks_cache **out_cache,
+                                                 attest_diag *diag);
+void attest_jwks_cache_free(attest_jwks_cache *cache);
+
+/*
+ * Returns a reference to a JWKS (the caller releases it with json_decref)
+ * that has kid when the service publishes it: the cached set, or a fresh
+ * one fetched because kid is unknown (at most every min_refetch_seconds) or
+ * the set is older than max_age_seconds. When kid is still unknown the set
+ * is returned anyway and attest_token_verify reports the unknown kid.
+ * Errors: ATTEST_ERR_SOURCE_UNREACHABLE, ATTEST_ERR_SOURCE_TLS,
+ * ATTEST_ERR_SOURCE_HTTP_STATUS, ATTEST_ERR_LIMIT, ATTEST_ERR_JWKS_INVALID.
+ */
+ATTEST_MUST_USE attest_err attest_jwks_cache_get(attest_jwks_cache *cache, const char *kid,
+                                                 time_t now, json_t **out_jwks,
+                                                 attest_diag *diag);
+
+/* Returns how many times the cache has fetched the JWKS. */
+unsigned long attest_jwks_cache_fetch_count(const attest_jwks_cache *cache);
+
+/*
+ * Returns the kid in the header of a compact JWS into out_kid, without
+ * verifying anything, so that a cache can look the key up.
+ * Errors: ATTEST_ERR_TOKEN_MALFORMED.
+ */
+ATTEST_MUST_USE attest_err attest_token_header_kid(const char *token, size_t size,
+                                                   char out_kid[ATTEST_TOKEN_KID_SIZE],
+                                                   attest_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

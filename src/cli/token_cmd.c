@@ -28,8 +28,9 @@ static void token_usage(FILE *out)
             "usage: attest token keygen [--alg ES256|RS256|PS384] --out KEY.pem [--at SECONDS]\n"
             "       attest token jwks --key KEY.pem [--key OLD.pem ...] --out FILE\n"
             "       attest token sign --key KEY.pem --claims FILE.json --out TOKEN\n"
-            "       attest token verify --token FILE --jwks FILE [--at SECONDS]\n"
-            "                           [--audience AUD] [--issuer ISS] [--json]\n"
+            "       attest token verify (--token FILE | TOKEN) --jwks FILE|URL [--at SECONDS]\n"
+            "                           [--audience AUD] [--issuer ISS] [--app ID] [--nonce N]\n"
+            "                           [--cacert FILE] [--insecure-tls] [--json]\n"
             "\n"
             "keygen: writes a new private key (ES256: P-256; RS256, PS384: RSA 3072) and its\n"
             "        self-signed certificate to KEY.pem (mode 0600) and prints its kid.\n"
@@ -38,7 +39,11 @@ static void token_usage(FILE *out)
             "sign:   signs the JSON object in FILE.json as a JWT, as is (no claim added).\n"
             "verify: checks the token's header, kid, signature, exp, nbf and iat at --at\n"
             "        (default: now) with %d s of clock skew, and iss and aud when given.\n"
-            "        A token with an aud claim needs --audience. Prints the claims.\n"
+            "        A token with an aud claim needs --audience. --app and --nonce check\n"
+            "        sub and nonce. TOKEN is a file or the token text. --jwks URL fetches the\n"
+            "        service's JWKS (https, verified with the system CAs or --cacert);\n"
+            "        keys named inside a token (jku, x5u, jwk, x5c) are rejected.\n"
+            "        Prints the claims.\n"
             "\n"
             "exit status: 0 done or token valid, 1 token invalid, 2 usage or file error\n",
             ATTEST_TOKEN_CLOCK_SKEW_DEFAULT);
@@ -354,10 +359,15 @@ out:
 
 typedef struct verify_args {
     const char *token_path;
-    const char *jwks_path;
+    const char *token_argument; /* positional TOKEN: a file, or the token text itself */
+    const char *jwks_path;      /* a file, or an http:// or https:// URL */
     time_t at;
     const char *audience;
     const char *issuer;
+    const char *app;            /* sub must equal it */
+    const char *nonce;          /* nonce must equal it */
+    const char *ca_file;
+    bool insecure_tls;
     bool json;
 } verify_args;
 
@@ -404,6 +414,10 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
         {"at", required_argument, NULL, 't'},
         {"audience", required_argument, NULL, 'a'},
         {"issuer", required_argument, NULL, 'i'},
+        {"app", required_argument, NULL, 'p'},
+        {"nonce", required_argument, NULL, 'n'},
+        {"cacert", required_argument, NULL, 'c'},
+        {"insecure-tls", no_argument, NULL, 'x'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -428,6 +442,18 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
         case 'i':
             out->issuer = optarg;
             break;
+        case 'p':
+            out->app = optarg;
+            break;
+        case 'n':
+            out->nonce = optarg;
+            break;
+        case 'c':
+            out->ca_file = optarg;
+            break;
+        case 'x':
+            out->insecure_tls = true;
+            break;
         case 'j':
             out->json = true;
             break;
@@ -439,11 +465,39 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
             return -1;
         }
     }
-    if (out->token_path == NULL || out->jwks_path == NULL || optind != argc) {
-        usage_error("verify: --token FILE and --jwks FILE are required%s", "");
+    if (optind + 1 == argc && out->token_path == NULL) {
+        out->token_argument = argv[optind++];
+    }
+    if ((out->token_path == NULL && out->token_argument == NULL) || out->jwks_path == NULL ||
+        optind != argc) {
+        usage_error("verify: a token (--token FILE, or TOKEN) and --jwks FILE|URL are "
+                    "required%s",
+                    "");
         return -1;
     }
     return 0;
+}
+
+/* True when text names a URL rather than a file. */
+static bool is_url(const char *text)
+{
+    return strncmp(text, "https://", 8) == 0 || strncmp(text, "http://", 7) == 0;
+}
+
+/* Checks a claim that must equal expected as a string; ATTEST_OK when expected is NULL. */
+static attest_err claim_equals(const json_t *claims, const char *name, const char *expected,
+                               attest_diag *diag)
+{
+    if (expected == NULL) {
+        return ATTEST_OK;
+    }
+    const char *actual = json_string_value(json_object_get(claims, name));
+    if (actual == NULL || strcmp(actual, expected) != 0) {
+        return attest_diag_set(diag, ATTEST_ERR_TOKEN_MALFORMED,
+                               "claim %s is \"%.80s\", expected \"%.80s\"", name,
+                               actual != NULL ? actual : "(absent)", expected);
+    }
+    return ATTEST_OK;
 }
 
 static int token_verify(int argc, char **argv)
@@ -458,31 +512,70 @@ static int token_verify(int argc, char **argv)
         return CLI_EXIT_VALID;
     }
 
-    uint8_t *jwks_text = NULL;
-    size_t jwks_size = 0;
     attest_diag diag = {{0}};
-    attest_err err = attest_file_read(args.jwks_path, ATTEST_JWKS_MAX_SIZE, &jwks_text,
-                                      &jwks_size, &diag);
-    if (err != ATTEST_OK) {
-        return file_error("reading", args.jwks_path, err, &diag);
-    }
-    json_t *jwks = NULL;
-    err = attest_jwks_parse((const char *)jwks_text, jwks_size, &jwks, &diag);
-    free(jwks_text);
-    if (err != ATTEST_OK) {
-        return file_error("parsing the JWKS", args.jwks_path, err, &diag);
-    }
-
     uint8_t *token = NULL;
     size_t token_size = 0;
-    err = attest_file_read(args.token_path, ATTEST_TOKEN_MAX_SIZE + 2, &token, &token_size, &diag);
-    if (err != ATTEST_OK) {
-        json_decref(jwks);
-        return file_error("reading", args.token_path, err, &diag);
+    attest_err err = ATTEST_OK;
+    if (args.token_path != NULL ||
+        (args.token_argument != NULL && access(args.token_argument, R_OK) == 0)) {
+        const char *path = args.token_path != NULL ? args.token_path : args.token_argument;
+        err = attest_file_read(path, ATTEST_TOKEN_MAX_SIZE + 2, &token, &token_size, &diag);
+        if (err != ATTEST_OK) {
+            return file_error("reading", path, err, &diag);
+        }
+    } else {
+        token = (uint8_t *)strdup(args.token_argument);
+        if (token == NULL) {
+            return CLI_EXIT_USAGE;
+        }
+        token_size = strlen(args.token_argument);
     }
     /* Files usually end in a newline, which is not part of the token. */
     while (token_size > 0 && (token[token_size - 1] == '\n' || token[token_size - 1] == '\r')) {
         token_size--;
+    }
+
+    json_t *jwks = NULL;
+    if (is_url(args.jwks_path)) {
+        /* Keys come only from this URL; the token's kid picks one of them. */
+        attest_jwks_cache_options cache_options;
+        attest_jwks_cache_options_init(&cache_options);
+        cache_options.url = args.jwks_path;
+        cache_options.ca_file = args.ca_file;
+        cache_options.insecure_tls = args.insecure_tls;
+        if (args.insecure_tls) {
+            fprintf(stderr, "attest token verify: warning: --insecure-tls: the JWKS server's "
+                            "certificate is not verified, which is insecure\n");
+        }
+        attest_jwks_cache *cache = NULL;
+        char kid[ATTEST_TOKEN_KID_SIZE] = "";
+        err = attest_jwks_cache_new(&cache_options, &cache, &diag);
+        if (err == ATTEST_OK &&
+            attest_token_header_kid((const char *)token, token_size, kid, NULL) != ATTEST_OK) {
+            kid[0] = '\0'; /* attest_token_verify reports the malformed token */
+        }
+        if (err == ATTEST_OK) {
+            err = attest_jwks_cache_get(cache, kid, time(NULL), &jwks, &diag);
+        }
+        attest_jwks_cache_free(cache);
+        if (err != ATTEST_OK) {
+            free(token);
+            return file_error("fetching the JWKS", args.jwks_path, err, &diag);
+        }
+    } else {
+        uint8_t *jwks_text = NULL;
+        size_t jwks_size = 0;
+        err = attest_file_read(args.jwks_path, ATTEST_JWKS_MAX_SIZE, &jwks_text, &jwks_size, &diag);
+        if (err != ATTEST_OK) {
+            free(token);
+            return file_error("reading", args.jwks_path, err, &diag);
+        }
+        err = attest_jwks_parse((const char *)jwks_text, jwks_size, &jwks, &diag);
+        free(jwks_text);
+        if (err != ATTEST_OK) {
+            free(token);
+            return file_error("parsing the JWKS", args.jwks_path, err, &diag);
+        }
     }
 
     attest_token_verify_options options;
@@ -491,7 +584,13 @@ static int token_verify(int argc, char **argv)
     options.issuer = args.issuer;
     json_t *claims = NULL;
     err = attest_token_verify((const char *)token, token_size, jwks, &options, &claims, &diag);
-    int status = verify_print(&args, err, &diag, claims);
+    if (err == ATTEST_OK) {
+        err = claim_equals(claims, "sub", args.app, &diag);
+    }
+    if (err == ATTEST_OK) {
+        err = claim_equals(claims, "nonce", args.nonce, &diag);
+    }
+    int status = verify_print(&args, err, &diag, err == ATTEST_OK ? claims : NULL);
     json_decref(claims);
     json_decref(jwks);
     free(token);

@@ -175,6 +175,47 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(records[0]["verdict"], "accepted")
         self.assertEqual(records[0]["token_id"], claims["jti"])
 
+    def test_relying_party_verifies_with_jwks_url(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        token = self.attest(server, "trainer", quote, nonce["nonce"]).json()["token"]
+        jwks_url = "http://127.0.0.1:%d/.well-known/jwks.json" % server.port
+
+        def verify(*extra, token_text=token):
+            return subprocess.run([ATTEST, "token", "verify", token_text, "--jwks", jwks_url,
+                                   "--issuer", "https://attestd.test", "--json"] + list(extra),
+                                  capture_output=True, text=True, timeout=30)
+
+        good = verify("--app", "trainer", "--nonce", nonce["nonce"])
+        self.assertEqual(good.returncode, 0, good.stdout + good.stderr)
+        self.assertEqual(json.loads(good.stdout)["claims"]["sub"], "trainer")
+        wrong_app = verify("--app", "worker")
+        self.assertEqual(wrong_app.returncode, 1, wrong_app.stdout)
+        self.assertIn("claim sub", json.loads(wrong_app.stdout)["error"]["detail"])
+        wrong_nonce = verify("--nonce", "another")
+        self.assertEqual(wrong_nonce.returncode, 1, wrong_nonce.stdout)
+
+        # A header naming its own key URL is rejected before any signature check.
+        header, payload, signature = token.split(".")
+        forged_header = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+        forged_header["jku"] = "https://keys.example/jwks.json"
+        encoded = base64.urlsafe_b64encode(json.dumps(forged_header).encode()).decode().rstrip("=")
+        forged = verify(token_text=".".join([encoded, payload, signature]))
+        self.assertEqual(forged.returncode, 1, forged.stdout)
+        self.assertIn("jku", json.loads(forged.stdout)["error"]["detail"])
+
+        # The same token with another payload fails its signature.
+        other = base64.urlsafe_b64encode(b'{"sub":"admin"}').decode().rstrip("=")
+        tampered = verify(token_text=".".join([header, other, signature]))
+        self.assertEqual(tampered.returncode, 1, tampered.stdout)
+
+        unreachable = subprocess.run([ATTEST, "token", "verify", token, "--jwks",
+                                      "http://127.0.0.1:1/.well-known/jwks.json"],
+                                     capture_output=True, text=True, timeout=30)
+        self.assertEqual(unreachable.returncode, 2, unreachable.stderr)
+
     def test_tdx_accepted(self):
         server = self.start("tdx")
         self.application(server, "worker", tdx_policy())

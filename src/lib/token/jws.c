@@ -255,6 +255,12 @@ static attest_err header_parse(const jws_parts *parts, json_t **out_header, atte
         attest_diag_set(diag, err, "token header has no string kid");
     } else if (typ != NULL && !(json_is_string(typ) && strcmp(json_string_value(typ), "JWT") == 0)) {
         attest_diag_set(diag, err, "token header typ is not \"JWT\"");
+    } else if (json_object_get(header, "jku") != NULL || json_object_get(header, "x5u") != NULL ||
+               json_object_get(header, "jwk") != NULL || json_object_get(header, "x5c") != NULL) {
+        /* Keys come only from the configured JWKS, never from a URL or key inside the token. */
+        attest_diag_set(diag, err,
+                        "token header names its own key (jku, x5u, jwk or x5c); only keys of the "
+                        "configured JWKS are used");
     } else if (json_object_get(header, "crit") != NULL) {
         /* No header extension is understood here, so any critical one rejects (RFC 7515 4.1.11). */
         attest_diag_set(diag, err, "token header has crit, and no extension is supported");
@@ -539,4 +545,31 @@ attest_err attest_token_verify(const char *token, size_t size, const json_t *jwk
 out:
     json_decref(header);
     return err;
+}
+
+attest_err attest_token_header_kid(const char *token, size_t size,
+                                   char out_kid[ATTEST_TOKEN_KID_SIZE], attest_diag *diag)
+{
+    if (token == NULL || out_kid == NULL) {
+        return ATTEST_ERR_ARGUMENT;
+    }
+    jws_parts parts;
+    attest_err err = jws_split(token, size, &parts, diag);
+    json_t *header = NULL;
+    if (err == ATTEST_OK) {
+        err = header_parse(&parts, &header, diag);
+    }
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    const char *kid = json_string_value(json_object_get(header, "kid"));
+    if (strlen(kid) >= ATTEST_TOKEN_KID_SIZE) {
+        json_decref(header);
+        return attest_diag_set(diag, ATTEST_ERR_TOKEN_KID_UNKNOWN,
+                               "token kid is %zu characters, longer than any published kid",
+                               strlen(kid));
+    }
+    snprintf(out_kid, ATTEST_TOKEN_KID_SIZE, "%s", kid);
+    json_decref(header);
+    return ATTEST_OK;
 }
