@@ -32,23 +32,6 @@ static void subject_common_name(X509 *cert, char *out, size_t out_size)
     }
 }
 
-/* Finds the trusted root whose DER is byte-identical to cert's. */
-static const attest_root *find_trusted_root(const attest_root *roots, size_t root_count, X509 *cert)
-{
-    unsigned char *der = NULL;
-    int der_size = i2d_X509(cert, &der);
-    const attest_root *found = NULL;
-    for (size_t i = 0; der_size > 0 && i < root_count; i++) {
-        if (roots[i].der_size == (size_t)der_size &&
-            memcmp(roots[i].der, der, roots[i].der_size) == 0) {
-            found = &roots[i];
-            break;
-        }
-    }
-    OPENSSL_free(der);
-    return found;
-}
-
 /*
  * Checks that issuer signed cert and that cert names issuer as its issuer.
  * The signature check uses issuer's key even when the names differ, so both
@@ -135,7 +118,7 @@ static void check_parsed_chain(attest_chain *chain, const attest_root *roots, si
     X509 *root = sk_X509_value(chain->certs, 2);
 
     /* The root must be a trusted root byte for byte; a look-alike with another key fails here. */
-    chain->root = find_trusted_root(roots, root_count, root);
+    chain->root = attest_root_find(roots, root_count, root);
     if (chain->root != NULL) {
         attest_check_list_add(list, ATTEST_STAGE_PCK_CHAIN, "root_trusted", ATTEST_OK,
                               "root certificate is byte-identical to a trusted root");

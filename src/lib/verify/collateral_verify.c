@@ -16,23 +16,6 @@
 
 #include "verify/internal.h"
 
-/* Finds the trusted root whose DER is byte-identical to cert's. */
-static const attest_root *trusted_root_of(const attest_root *roots, size_t root_count, X509 *cert)
-{
-    unsigned char *der = NULL;
-    int der_size = i2d_X509(cert, &der);
-    const attest_root *found = NULL;
-    for (size_t i = 0; der_size > 0 && i < root_count; i++) {
-        if (roots[i].der_size == (size_t)der_size &&
-            memcmp(roots[i].der, der, roots[i].der_size) == 0) {
-            found = &roots[i];
-            break;
-        }
-    }
-    OPENSSL_free(der);
-    return found;
-}
-
 /* The fields of a collateral, in one order for copying and comparing. */
 static attest_bytes *collateral_fields(attest_collateral *collateral, size_t index)
 {
@@ -190,7 +173,7 @@ static STACK_OF(X509) *check_issuer_chain(attest_check_list *list, attest_stage 
 
     X509 *signer = sk_X509_value(chain, 0);
     X509 *root = sk_X509_value(chain, 1);
-    const attest_root *trusted = trusted_root_of(roots, root_count, root);
+    const attest_root *trusted = attest_root_find(roots, root_count, root);
     if (trusted == NULL) {
         attest_check_list_add(list, stage, check, ATTEST_ERR_ROOT_UNTRUSTED,
                               "%s ends at a root that is not byte-identical to a trusted root",

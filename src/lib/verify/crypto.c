@@ -116,6 +116,21 @@ bool attest_bytes_equal(const uint8_t *a, const uint8_t *b, size_t size)
     return CRYPTO_memcmp(a, b, size) == 0;
 }
 
+const attest_root *attest_root_find(const attest_root *roots, size_t root_count, X509 *cert)
+{
+    unsigned char *der = NULL;
+    int der_size = i2d_X509(cert, &der);
+    const attest_root *found = NULL;
+    for (size_t i = 0; der_size > 0 && i < root_count && found == NULL; i++) {
+        if (roots[i].der_size == (size_t)der_size &&
+            memcmp(roots[i].der, der, roots[i].der_size) == 0) {
+            found = &roots[i];
+        }
+    }
+    OPENSSL_free(der);
+    return found;
+}
+
 /* True when only whitespace and NUL bytes remain in data[0..size). */
 static bool only_padding(const uint8_t *data, size_t size)
 {

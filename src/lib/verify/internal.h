@@ -70,6 +70,9 @@ typedef struct attest_root {
     EVP_PKEY *key; /* borrowed from cert */
 } attest_root;
 
+/* Returns the first of roots whose DER is byte-identical to cert's, or NULL. */
+const attest_root *attest_root_find(const attest_root *roots, size_t root_count, X509 *cert);
+
 /* ---- Checks recorded once and replayed for every quote ---- */
 
 /* Validity window of a certificate or CRL, checked at each verification time. */
