@@ -524,8 +524,11 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     memset(&record, 0, sizeof(record));
     record.time = (int64_t)now;
     snprintf(record.application, sizeof(record.application), "%s", body.application);
-    snprintf(record.evidence_type, sizeof(record.evidence_type), "%s",
-             result.has_report ? (tdx ? "tdx" : "sgx") : "unknown");
+    const char *evidence_type = "unknown";
+    if (result.has_report) {
+        evidence_type = tdx ? "tdx" : "sgx";
+    }
+    snprintf(record.evidence_type, sizeof(record.evidence_type), "%s", evidence_type);
     /* The hash covers the quote without its unsigned trailing bytes, so padding cannot vary it. */
     size_t hashed_size = body.evidence_size;
     if (result.has_report && result.report->parsed &&

@@ -506,7 +506,7 @@ static bool authenticate(attestd_server *server, request_state *state)
 
     attest_diag diag = {{0}};
     attest_err err = attestd_store_api_key_lookup(server->store, key, &request->caller, &diag);
-    /* A malformed key is as unknown as a wrong one, and answered alike. */
+    /* A malformed key gets the same 401 as a wrong one. */
     if (err == ATTEST_ERR_API_KEY_UNKNOWN || err == ATTEST_ERR_API_KEY_REVOKED ||
         err == ATTEST_ERR_ARGUMENT || err == ATTEST_ERR_LIMIT) {
         /* Revoked and unknown keys get the same response, so a client cannot tell them apart. */

@@ -103,7 +103,7 @@ ATTEST_MUST_USE attest_err attestd_server_start(const attestd_config *config, at
 /* Applies new limits to requests that start from now on. */
 void attestd_server_set_limits(attestd_server *server, const attestd_limits *limits);
 
-/* Answers new requests with 503 shutting_down; requests in flight continue. */
+/* Rejects new requests with 503 shutting_down while requests in flight continue. */
 void attestd_server_quiesce(attestd_server *server);
 
 /* Returns how many requests have started and not yet completed. */

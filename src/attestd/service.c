@@ -458,7 +458,7 @@ attest_err attestd_service_verify(attestd_service *service, const uint8_t *quote
     if (service->cache != NULL) {
         /*
          * NOTE: with concurrent requests another thread's fetch can land
-         * between the two reads, so a hit and a miss may swap; the totals
+         * between the two reads, so a hit and a miss may swap. The totals
          * still add up.
          */
         attest_collateral_cache_stats after;

@@ -218,8 +218,8 @@ static void *worker_run(void *argument)
         status = http_post(handle, shared->base_url, "/v1/attest", request, NULL, body);
         /*
          * The verdict is the response's first member and the token one of
-         * its last; matching them spares parsing the whole report, whose
-         * cost would count against the service.
+         * its last. Matching them spares parsing the whole report, because
+         * that cost would count against the service.
          */
         bool accepted = status == 200 &&
                         strncmp(body->data, ACCEPTED_PREFIX, strlen(ACCEPTED_PREFIX)) == 0 &&

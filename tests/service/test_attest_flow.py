@@ -359,7 +359,7 @@ class AttestFlowTest(unittest.TestCase):
                 reply += chunk
         self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:200])
         self.assertIn(b"request_ambiguous", reply)
-        # The pipelined request after it is never answered on that connection.
+        # The server closes the connection, so the pipelined request gets no response.
         self.assertEqual(reply.count(b"HTTP/1.1 "), 1)
 
     def test_policy_lifetime_above_maximum_rejected(self):

@@ -1,8 +1,8 @@
 /*
- * A relying party's copy of a service's JWKS (token.h): fetched with
- * libcurl from the one configured URL, kept until a token names an unknown
- * kid or the copy is too old, and refetched no more often than a set
- * interval, so tokens with made-up kids cannot make it hammer the service.
+ * A relying party's copy of a service's JWKS (token.h), fetched with libcurl
+ * from the one configured URL. The copy is kept until a token names an
+ * unknown kid or the copy is too old. Refetches are rate-limited, so tokens
+ * with made-up kids cannot flood the service.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +188,7 @@ attest_err attest_jwks_cache_get(attest_jwks_cache *cache, const char *kid, time
         cache->attempted = true;
         cache->attempted_at = now;
         attest_err err = jwks_fetch(cache, now, diag);
-        /* A failed refresh keeps serving the set it has; with none, the error stands. */
+        /* A failed refresh keeps serving the cached set, and fails only when there is none. */
         if (err != ATTEST_OK && cache->jwks == NULL) {
             return err;
         }
