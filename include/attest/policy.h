@@ -130,6 +130,32 @@ ATTEST_MUST_USE attest_err attest_policy_appraise(const attest_policy *policy,
                                                   const uint8_t *expected_report_data,
                                                   attest_appraisal *out_appraisal);
 
+/*
+ * A report data rule that replaces the policy's nonce rule, for APIs with a
+ * binding of their own (Azure's: SHA-256 of the runtime data in the first 32
+ * bytes of report data).
+ */
+typedef struct attest_report_data_binding {
+    /* The rule's name in the check's detail; NULL: the policy's nonce rule applies. */
+    const char *rule;
+    /*
+     * The first size bytes (1 to 64) of report data must equal expected,
+     * compared in constant time. NULL: nothing is checked, and when rule is
+     * not NULL the check is skipped whatever the policy's nonce rule says.
+     */
+    const uint8_t *expected;
+    size_t size;
+} attest_report_data_binding;
+
+/*
+ * attest_policy_appraise with the report data check of binding.
+ * ATTEST_ERR_ARGUMENT also when binding is NULL or its size is out of range.
+ */
+ATTEST_MUST_USE attest_err attest_policy_appraise_bound(const attest_policy *policy,
+                                                        const attest_report *report,
+                                                        const attest_report_data_binding *binding,
+                                                        attest_appraisal *out_appraisal);
+
 /* Returns the first failing check of appraisal, or NULL when it passed. */
 const attest_appraisal_check *attest_appraisal_failed_check(const attest_appraisal *appraisal);
 

@@ -17,62 +17,12 @@
 #include <openssl/sha.h>
 
 #include "api_attest.h"
+#include "attestation.h"
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
 #include "util/hex.h"
 
-#define VERIFIER_DEVELOPER "attest"
-#define VERIFIER_BUILD "attestd 0.1.0"
-
-/*
- * Decodes standard base64 text (padding required, no whitespace) into a new
- * buffer of at most max_size bytes. Returns false when text is not base64
- * or decodes to more than max_size bytes.
- */
-static bool base64_decode(const char *text, size_t text_size, size_t max_size, uint8_t **out,
-                          size_t *out_size)
-{
-    if (text_size % 4 != 0 || text_size / 4 * 3 > max_size + 2 || text_size > INT32_MAX) {
-        return false;
-    }
-    /* Only the standard alphabet, with '=' allowed in the last two places only. */
-    for (size_t i = 0; i < text_size; i++) {
-        char c = text[i];
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '/';
-        bool padding = c == '=' && i + 2 >= text_size && (i + 1 == text_size || text[i + 1] == '=');
-        if (!letter && !padding) {
-            return false;
-        }
-    }
-    uint8_t *buffer = malloc(text_size / 4 * 3 + 1);
-    if (buffer == NULL) {
-        return false;
-    }
-    int decoded = text_size == 0 ? 0
-                                 : EVP_DecodeBlock(buffer, (const unsigned char *)text,
-                                                   (int)text_size);
-    if (decoded < 0) {
-        free(buffer);
-        return false;
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes; drop them. */
-    size_t size = (size_t)decoded;
-    if (text_size >= 1 && text[text_size - 1] == '=') {
-        size--;
-    }
-    if (text_size >= 2 && text[text_size - 2] == '=') {
-        size--;
-    }
-    if (size > max_size) {
-        free(buffer);
-        return false;
-    }
-    *out = buffer;
-    *out_size = size;
-    return true;
-}
 
 /* Reads an optional string member; false when present but not a string. */
 static bool optional_string(const json_t *object, const char *key, const char **out)
@@ -164,7 +114,7 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
                                out->evidence_type);
         return false;
     }
-    if (!base64_decode(evidence_text, strlen(evidence_text), request->limits->max_evidence_size,
+    if (!attestd_base64_decode(evidence_text, strlen(evidence_text), request->limits->max_evidence_size,
                        &out->evidence, &out->evidence_size) ||
         out->evidence_size == 0) {
         attestd_response_error(response, 400, "evidence_invalid",
@@ -173,7 +123,7 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
         return false;
     }
     if (runtime_text != NULL &&
-        !base64_decode(runtime_text, strlen(runtime_text), request->limits->max_evidence_size,
+        !attestd_base64_decode(runtime_text, strlen(runtime_text), request->limits->max_evidence_size,
                        &out->runtime_data, &out->runtime_data_size)) {
         request_body_clear(out);
         attestd_response_error(response, 400, "runtime_data_invalid",
@@ -182,169 +132,6 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
         return false;
     }
     return true;
-}
-
-static attestd_stage metrics_stage(attest_stage stage)
-{
-    switch (stage) {
-    case ATTEST_STAGE_PARSE:
-        return ATTESTD_STAGE_PARSE;
-    case ATTEST_STAGE_PCK_CHAIN:
-        return ATTESTD_STAGE_PCK_CHAIN;
-    case ATTEST_STAGE_COLLATERAL:
-        return ATTESTD_STAGE_COLLATERAL;
-    case ATTEST_STAGE_QE_REPORT:
-        return ATTESTD_STAGE_QE_REPORT;
-    case ATTEST_STAGE_QUOTE_SIGNATURE:
-        return ATTESTD_STAGE_QUOTE_SIGNATURE;
-    case ATTEST_STAGE_QE_IDENTITY:
-        return ATTESTD_STAGE_QE_IDENTITY;
-    case ATTEST_STAGE_TCB:
-        return ATTESTD_STAGE_TCB;
-    }
-    return ATTESTD_STAGE_REQUEST;
-}
-
-static json_t *appraisal_json(const attest_appraisal *appraisal)
-{
-    json_t *checks = json_array();
-    for (size_t i = 0; i < appraisal->check_count; i++) {
-        const attest_appraisal_check *check = &appraisal->checks[i];
-        json_t *item = json_object();
-        json_object_set_new(item, "check", json_string(check->name));
-        json_object_set_new(item, "outcome", json_string(attest_outcome_name(check->outcome)));
-        if (check->outcome == ATTEST_CHECK_FAIL) {
-            json_object_set_new(item, "code", json_string(attest_err_code(check->err)));
-        }
-        json_object_set_new(item, "detail", json_string(check->detail));
-        json_array_append_new(checks, item);
-    }
-    json_t *object = json_object();
-    json_object_set_new(object, "pass", json_boolean(appraisal->pass));
-    json_object_set_new(object, "degraded", json_boolean(appraisal->degraded));
-    json_object_set_new(object, "checks", checks);
-    return object;
-}
-
-/* The outcome of one evaluation, before the response is written. */
-typedef struct evaluation {
-    bool accepted;
-    char stage[24];       /* "request", "nonce", "collateral", a verification stage, "appraisal" */
-    char code[64];
-    char message[384];
-    attest_report *report;
-    bool has_report;
-    attest_appraisal appraisal;
-    bool has_appraisal;
-} evaluation;
-
-static void evaluation_reject(evaluation *result, const char *stage, attest_err err,
-                              const char *message)
-{
-    result->accepted = false;
-    snprintf(result->stage, sizeof(result->stage), "%s", stage);
-    snprintf(result->code, sizeof(result->code), "%s", attest_err_code(err));
-    snprintf(result->message, sizeof(result->message), "%s", message);
-}
-
-/*
- * Verifies the evidence and appraises it against policy. expected_report_data
- * is NULL when no nonce binding is checked.
- */
-static void evaluate(const attestd_request *request, const attest_policy *policy,
-                     const attest_request_body *body, const uint8_t *expected_report_data,
-                     time_t now, evaluation *result)
-{
-    attestd_service *service = request->service;
-    attest_diag diag = {{0}};
-    /* A report with no check means verification never ran: the collateral was not to be had. */
-    result->report->check_count = 0;
-    attest_err err = attestd_service_verify(service, body->evidence, body->evidence_size, now,
-                                            result->report, &diag);
-    if (err != ATTEST_OK && result->report->check_count == 0) {
-        /* The collateral source failed: fail closed and report why. */
-        attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
-        attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
-        evaluation_reject(result, "collateral", err, diag.message);
-        /* The service's own collateral is at fault, not the attester: the operator must know. */
-        attestd_log("error", "collateral_unavailable",
-                    json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
-                              attest_err_code(err), "message", diag.message));
-        return;
-    }
-    result->has_report = true;
-    if (!result->report->valid) {
-        attestd_metrics_stage_failure(metrics_stage(result->report->error_stage));
-        attest_err failure = result->report->err;
-        if (failure == ATTEST_ERR_COLLATERAL_MISSING || failure == ATTEST_ERR_COLLATERAL_EXPIRED ||
-            failure == ATTEST_ERR_CRL_EXPIRED || failure == ATTEST_ERR_COLLATERAL_NOT_YET_VALID ||
-            failure == ATTEST_ERR_CRL_NOT_YET_VALID) {
-            /* Missing or stale collateral is the service's configuration, not the attester's fault. */
-            attestd_log("error", "collateral_unusable",
-                        json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
-                                  attest_err_code(failure), "message",
-                                  result->report->error_message));
-        }
-        evaluation_reject(result, attest_stage_name(result->report->error_stage),
-                          result->report->err, result->report->error_message);
-        return;
-    }
-
-    bool tdx = attest_quote_is_tdx(&result->report->quote);
-    if (body->evidence_type != NULL && strcmp(body->evidence_type, tdx ? "tdx" : "sgx") != 0) {
-        attestd_metrics_stage_failure(ATTESTD_STAGE_REQUEST);
-        evaluation_reject(result, "request", ATTEST_ERR_APPRAISAL_EVIDENCE_TYPE,
-                          "evidence_type does not match the quote's TEE");
-        return;
-    }
-
-    attest_err appraised = attest_policy_appraise(policy, result->report, expected_report_data,
-                                                  &result->appraisal);
-    result->has_appraisal = appraised != ATTEST_ERR_ARGUMENT;
-    if (!result->appraisal.pass) {
-        const attest_appraisal_check *failed = attest_appraisal_failed_check(&result->appraisal);
-        attestd_metrics_stage_failure(ATTESTD_STAGE_APPRAISAL);
-        const char *detail = failed != NULL ? failed->detail : "appraisal failed";
-        if (result->appraisal.err == ATTEST_ERR_APPRAISAL_NONCE_MISSING) {
-            detail = "the active policy requires a nonce: get one from POST /v1/nonce, bind its "
-                     "value into the report data and send it in the nonce field";
-        }
-        evaluation_reject(result, "appraisal", result->appraisal.err, detail);
-        if (failed != NULL) {
-            snprintf(result->stage, sizeof(result->stage), "appraisal");
-        }
-        return;
-    }
-    result->accepted = true;
-}
-
-/* Builds the common response object of an attestation or dry run. */
-static json_t *evaluation_json(const evaluation *result, const char *application,
-                               int64_t policy_version)
-{
-    json_t *object = json_object();
-    json_object_set_new(object, "verdict", json_string(result->accepted ? "accepted" : "rejected"));
-    json_object_set_new(object, "application", application != NULL ? json_string(application)
-                                                                   : json_null());
-    json_object_set_new(object, "policy_version",
-                        policy_version > 0 ? json_integer(policy_version) : json_null());
-    if (result->accepted) {
-        json_object_set_new(object, "failure", json_null());
-    } else {
-        json_t *failure = json_object();
-        json_object_set_new(failure, "stage", json_string(result->stage));
-        json_object_set_new(failure, "code", json_string(result->code));
-        json_object_set_new(failure, "message", json_string(result->message));
-        json_object_set_new(object, "failure", failure);
-    }
-    json_t *verification = result->has_report ? attest_report_to_json_object(result->report) : NULL;
-    if (verification == NULL) {
-        verification = json_null();
-    }
-    json_object_set_new(object, "verification", verification);
-    json_object_set_new(object, "appraisal",
-                        result->has_appraisal ? appraisal_json(&result->appraisal) : json_null());
-    return object;
 }
 
 /* Returns runtime data parsed as a JWK (a JSON object with "kty"), or NULL. */
@@ -361,35 +148,6 @@ static json_t *runtime_data_jwk(const attest_request_body *body)
         return NULL;
     }
     return jwk;
-}
-
-/* Loads and parses the active policy of application; sets an error response on failure. */
-static bool active_policy_load(const attestd_request *request, const char *application,
-                               attestd_policy *out_stored, attest_policy **out_policy,
-                               attestd_response *response)
-{
-    attest_diag diag = {{0}};
-    attest_err err = attestd_store_policy_get_active(request->store, application, out_stored, &diag);
-    if (err == ATTEST_ERR_NOT_FOUND) {
-        attestd_response_error(response, 404, "policy_not_found",
-                               "application \"%.64s\" does not exist or has no active policy",
-                               application);
-        return false;
-    }
-    if (err != ATTEST_OK) {
-        attestd_response_store_error(response, err, &diag);
-        return false;
-    }
-    err = attest_policy_parse((const char *)out_stored->document, out_stored->info.document_size,
-                              out_policy, &diag);
-    if (err != ATTEST_OK) {
-        attestd_policy_free(out_stored);
-        attestd_response_error(response, 500, attest_err_code(err),
-                               "the active policy of \"%.64s\" no longer parses: %s", application,
-                               diag.message);
-        return false;
-    }
-    return true;
 }
 
 void attestd_api_nonce(const attestd_request *request, attestd_response *response)
@@ -443,7 +201,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     }
     attestd_policy stored;
     attest_policy *policy = NULL;
-    if (!active_policy_load(request, body.application, &stored, &policy, response)) {
+    if (!attestd_active_policy_load(request, body.application, &stored, &policy, response)) {
         request_body_clear(&body);
         return;
     }
@@ -451,10 +209,8 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     time_t now = time(NULL);
     char *token = NULL;
     json_t *claims = NULL;
-    evaluation result;
-    memset(&result, 0, sizeof(result));
-    result.report = calloc(1, sizeof(*result.report));
-    if (result.report == NULL) {
+    attestd_evaluation result;
+    if (!attestd_evaluation_init(&result)) {
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
@@ -469,38 +225,38 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
             char message[sizeof(diag.message) + 64];
             snprintf(message, sizeof(message), "%s; request a new nonce with POST /v1/nonce",
                      strncmp(diag.message, "store: ", 7) == 0 ? diag.message + 7 : diag.message);
-            evaluation_reject(&result, "nonce", err, message);
+            attestd_evaluation_reject(&result, "nonce", err, message);
         }
         has_report_data = err == ATTEST_OK;
     }
     if (body.nonce == NULL || has_report_data) {
-        evaluate(request, policy, &body, has_report_data ? report_data : NULL, now, &result);
+        attest_report_data_binding binding = {
+            .rule = NULL,
+            .expected = has_report_data ? report_data : NULL,
+            .size = sizeof(report_data),
+        };
+        attestd_evaluate(request, policy, body.evidence, body.evidence_size, body.evidence_type,
+                         &binding, now, &result);
     }
 
-    bool tdx = result.has_report && attest_quote_is_tdx(&result.report->quote);
+    bool tdx = attestd_evaluation_is_tdx(&result);
     attestd_metrics_attestation(tdx ? ATTESTD_METRICS_EVIDENCE_TDX : ATTESTD_METRICS_EVIDENCE_SGX,
                                 result.accepted);
 
     /* The token exists only once the audit record that names it is stored. */
     if (result.accepted) {
-        char policy_hash[2 * SHA256_DIGEST_LENGTH + 1];
-        attest_hex_encode(stored.info.sha256, sizeof(stored.info.sha256), policy_hash);
+        char policy_hash[65];
         char policy_id[ATTESTD_NAME_MAX_SIZE + 32];
-        snprintf(policy_id, sizeof(policy_id), "%s/%lld", body.application,
-                 (long long)stored.info.version);
+        attestd_policy_names(&stored, body.application, policy_id, sizeof(policy_id), policy_hash);
         json_t *jwk = runtime_data_jwk(&body);
         attest_token_params params = {
             .issuer = attestd_service_issuer(request->service),
             .subject = body.application,
             .audience = body.audience,
             .nonce = body.nonce,
-            /* A policy stored before the maximum was lowered gets the maximum. */
-            .lifetime = attest_policy_token_lifetime(policy) <
-                                attestd_service_max_token_lifetime(request->service)
-                            ? attest_policy_token_lifetime(policy)
-                            : attestd_service_max_token_lifetime(request->service),
-            .verifier_developer = VERIFIER_DEVELOPER,
-            .verifier_build = VERIFIER_BUILD,
+            .lifetime = attestd_token_lifetime(request, policy),
+            .verifier_developer = ATTESTD_VERIFIER_DEVELOPER,
+            .verifier_build = ATTESTD_VERIFIER_BUILD,
             .status = result.appraisal.degraded ? ATTEST_EAR_WARNING : ATTEST_EAR_AFFIRMING,
             .policy_id = policy_id,
             .policy_version = (uint64_t)stored.info.version,
@@ -513,50 +269,21 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         if (err != ATTEST_OK) {
             /* Still audited: every attestation is recorded, the failed ones too. */
             attestd_metrics_stage_failure(ATTESTD_STAGE_TOKEN);
-            evaluation_reject(&result, "token", err, diag.message);
+            attestd_evaluation_reject(&result, "token", err, diag.message);
             attestd_log("error", "token_issue_failed",
                         json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
                                   attest_err_code(err), "message", diag.message));
         }
     }
 
-    attestd_audit_record record;
-    memset(&record, 0, sizeof(record));
-    record.time = (int64_t)now;
-    snprintf(record.application, sizeof(record.application), "%s", body.application);
-    const char *evidence_type = "unknown";
-    if (result.has_report) {
-        evidence_type = tdx ? "tdx" : "sgx";
-    }
-    snprintf(record.evidence_type, sizeof(record.evidence_type), "%s", evidence_type);
-    /* The hash covers the quote without its unsigned trailing bytes, so padding cannot vary it. */
-    size_t hashed_size = body.evidence_size;
-    if (result.has_report && result.report->parsed &&
-        result.report->quote.trailing_size <= body.evidence_size) {
-        hashed_size = body.evidence_size - result.report->quote.trailing_size;
-    }
-    SHA256(body.evidence, hashed_size, record.evidence_sha256);
-    record.verdict = result.accepted ? ATTESTD_VERDICT_ACCEPTED : ATTESTD_VERDICT_REJECTED;
-    if (!result.accepted) {
-        /* "stage: code", cut to the record's size. */
-        char failing[sizeof(result.stage) + sizeof(result.code) + 2];
-        snprintf(failing, sizeof(failing), "%s: %s", result.stage, result.code);
-        size_t length = strlen(failing);
-        if (length >= sizeof(record.failing_check)) {
-            length = sizeof(record.failing_check) - 1;
-        }
-        memcpy(record.failing_check, failing, length);
-        record.failing_check[length] = '\0';
-    }
-    record.policy_version = stored.info.version;
+    const char *token_id = NULL;
     if (claims != NULL && json_is_string(json_object_get(claims, "jti"))) {
-        snprintf(record.token_id, sizeof(record.token_id), "%s",
-                 json_string_value(json_object_get(claims, "jti")));
+        token_id = json_string_value(json_object_get(claims, "jti"));
     }
-    snprintf(record.client_address, sizeof(record.client_address), "%s", request->client_address);
-    snprintf(record.request_id, sizeof(record.request_id), "%s", request->request_id);
     int64_t audit_id = 0;
-    attest_err err = attestd_store_audit_insert(request->store, &record, &audit_id, &diag);
+    attest_err err = attestd_audit_write(request, body.application, body.evidence,
+                                         body.evidence_size, &result, stored.info.version,
+                                         token_id, &audit_id, &diag);
     if (err != ATTEST_OK) {
         attestd_response_error(response, 503, attest_err_code(err),
                                "the audit record cannot be written, so no token is issued: %s",
@@ -564,7 +291,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         goto out;
     }
 
-    json_t *out = evaluation_json(&result, body.application, stored.info.version);
+    json_t *out = attestd_evaluation_json(&result, body.application, stored.info.version);
     json_object_set_new(out, "token", token != NULL ? json_string(token) : json_null());
     json_object_set_new(out, "audit_id", json_integer(audit_id));
     attestd_response_json(response, 200, out);
@@ -572,7 +299,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
 out:
     free(token);
     json_decref(claims);
-    free(result.report);
+    attestd_evaluation_clear(&result);
     attest_policy_free(policy);
     attestd_policy_free(&stored);
     request_body_clear(&body);
@@ -602,7 +329,7 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
             return;
         }
     } else {
-        if (!active_policy_load(request, request->application, &stored, &policy, response)) {
+        if (!attestd_active_policy_load(request, request->application, &stored, &policy, response)) {
             request_body_clear(&body);
             return;
         }
@@ -626,19 +353,24 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
         has_report_data = true;
     }
 
-    evaluation result;
-    memset(&result, 0, sizeof(result));
-    result.report = calloc(1, sizeof(*result.report));
-    if (result.report == NULL) {
+    attestd_evaluation result;
+    if (!attestd_evaluation_init(&result)) {
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    evaluate(request, policy, &body, has_report_data ? report_data : NULL, now, &result);
-    json_t *out = evaluation_json(&result, request->application, has_stored ? stored.info.version : 0);
+    attest_report_data_binding binding = {
+        .rule = NULL,
+        .expected = has_report_data ? report_data : NULL,
+        .size = sizeof(report_data),
+    };
+    attestd_evaluate(request, policy, body.evidence, body.evidence_size, body.evidence_type,
+                     &binding, now, &result);
+    json_t *out = attestd_evaluation_json(&result, request->application,
+                                          has_stored ? stored.info.version : 0);
     json_object_set_new(out, "dry_run", json_true());
     json_object_set_new(out, "token", json_null());
     attestd_response_json(response, 200, out);
-    free(result.report);
+    attestd_evaluation_clear(&result);
 
 out:
     attest_policy_free(policy);

@@ -485,6 +485,27 @@ attest_err attestd_service_token_issue(attestd_service *service, const attest_re
     return err;
 }
 
+attest_err attestd_service_token_sign(attestd_service *service, const json_t *claims,
+                                      char **out_token, attest_diag *diag)
+{
+    json_t *iat = json_object_get(claims, "iat");
+    json_t *exp = json_object_get(claims, "exp");
+    if (!json_is_integer(iat) || !json_is_integer(exp) ||
+        json_integer_value(exp) <= json_integer_value(iat) ||
+        json_integer_value(exp) - json_integer_value(iat) >
+            (json_int_t)service->options.max_token_lifetime_seconds) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "token claims need iat and exp at most %u s apart",
+                               (unsigned)service->options.max_token_lifetime_seconds);
+    }
+    pthread_rwlock_rdlock(&service->keyset_lock);
+    const attest_signing_key *key = attest_keyset_current(service->keyset);
+    attest_err err = key != NULL ? attest_token_sign(key, claims, out_token, diag)
+                                 : attest_diag_set(diag, ATTEST_ERR_ARGUMENT, "no signing key");
+    pthread_rwlock_unlock(&service->keyset_lock);
+    return err;
+}
+
 attest_err attestd_service_jwks(attestd_service *service, time_t now, char **out_json)
 {
     pthread_rwlock_rdlock(&service->keyset_lock);

@@ -89,6 +89,16 @@ ATTEST_MUST_USE attest_err attestd_service_token_issue(attestd_service *service,
                                                        char **out_token, json_t **out_claims,
                                                        attest_diag *diag);
 
+/*
+ * Signs claims of another API's shape (Azure's, BigDL's) with the current
+ * key. claims must hold integer iat and exp with exp - iat between 1 and the
+ * service's maximum token lifetime, so key rotation keeps its promise.
+ * The caller frees *out_token. Errors: ATTEST_ERR_ARGUMENT, ATTEST_ERR_CRYPTO,
+ * ATTEST_ERR_NOMEM.
+ */
+ATTEST_MUST_USE attest_err attestd_service_token_sign(attestd_service *service, const json_t *claims,
+                                                      char **out_token, attest_diag *diag);
+
 /* Writes the JWKS published at now as JSON text the caller frees with free(). */
 ATTEST_MUST_USE attest_err attestd_service_jwks(attestd_service *service, time_t now,
                                                 char **out_json);

@@ -16,6 +16,8 @@
 
 #include <openssl/crypto.h>
 
+#include <attest/evidence.h>
+
 #include "appraisal/internal.h"
 #include "util/hex.h"
 
@@ -239,10 +241,14 @@ static void debug_check(const attest_policy *policy, const attest_report *report
 }
 
 static void report_data_check(const attest_policy *policy, const uint8_t *report_data,
-                              const uint8_t *expected, attest_appraisal *appraisal)
+                              const attest_report_data_binding *binding,
+                              attest_appraisal *appraisal)
 {
-    if (expected == NULL) {
-        if (policy->nonce_required) {
+    if (binding->expected == NULL) {
+        if (binding->rule != NULL) {
+            check_add(appraisal, "report_data", ATTEST_CHECK_SKIP, ATTEST_OK,
+                      "binding rule %.48s checks nothing for this request", binding->rule);
+        } else if (policy->nonce_required) {
             check_add(appraisal, "report_data", ATTEST_CHECK_FAIL,
                       ATTEST_ERR_APPRAISAL_NONCE_MISSING,
                       "policy requires a nonce, but no expected report data was given");
@@ -253,17 +259,20 @@ static void report_data_check(const attest_policy *policy, const uint8_t *report
         return;
     }
 
-    /* The expected value derives from a nonce, so compare in constant time. */
+    /* The expected value derives from a nonce or caller data, so compare in constant time. */
+    size_t size = binding->size;
     hex_text actual = hex_of(report_data, 16);
-    if (CRYPTO_memcmp(report_data, expected, 64) == 0) {
+    hex_text expected_hex = hex_of(binding->expected, size < 16 ? size : 16);
+    const char *rule = binding->rule != NULL ? binding->rule : "nonce";
+    if (CRYPTO_memcmp(report_data, binding->expected, size) == 0) {
         check_add(appraisal, "report_data", ATTEST_CHECK_PASS, ATTEST_OK,
-                  "report data %s... equals the expected value", actual.text);
+                  "report data %s... equals the expected value in its first %zu bytes (rule %.48s)",
+                  actual.text, size, rule);
         return;
     }
-    hex_text expected_hex = hex_of(expected, 16);
     check_add(appraisal, "report_data", ATTEST_CHECK_FAIL, ATTEST_ERR_REPORT_DATA_MISMATCH,
-              "report data %s... differs from the expected %s...", actual.text,
-              expected_hex.text);
+              "report data %s... differs from the expected %s... in its first %zu bytes (rule %.48s)",
+              actual.text, expected_hex.text, size, rule);
 }
 
 static void tcb_status_check(const attest_policy *policy, const attest_report *report,
@@ -347,7 +356,21 @@ attest_err attest_policy_appraise(const attest_policy *policy, const attest_repo
                                   const uint8_t *expected_report_data,
                                   attest_appraisal *out_appraisal)
 {
-    if (policy == NULL || report == NULL || out_appraisal == NULL) {
+    attest_report_data_binding binding = {
+        .rule = NULL,
+        .expected = expected_report_data,
+        .size = ATTEST_REPORT_DATA_SIZE,
+    };
+    return attest_policy_appraise_bound(policy, report, &binding, out_appraisal);
+}
+
+attest_err attest_policy_appraise_bound(const attest_policy *policy, const attest_report *report,
+                                        const attest_report_data_binding *binding,
+                                        attest_appraisal *out_appraisal)
+{
+    if (policy == NULL || report == NULL || out_appraisal == NULL || binding == NULL ||
+        (binding->expected != NULL &&
+         (binding->size == 0 || binding->size > ATTEST_REPORT_DATA_SIZE))) {
         return ATTEST_ERR_ARGUMENT;
     }
     attest_appraisal *appraisal = out_appraisal;
@@ -374,7 +397,7 @@ attest_err attest_policy_appraise(const attest_policy *policy, const attest_repo
     simulated_check(policy, report, appraisal);
     debug_check(policy, report, appraisal);
     const uint8_t *report_data = tdx ? quote->body.td.report_data : quote->body.sgx.report_data;
-    report_data_check(policy, report_data, expected_report_data, appraisal);
+    report_data_check(policy, report_data, binding, appraisal);
     tcb_status_check(policy, report, appraisal);
     advisories_check(policy, report, appraisal);
     evaluation_number_check(policy, report, appraisal);

@@ -1,0 +1,110 @@
+/*
+ * The steps every attestation API of attestd shares, whatever its request
+ * shape (the native /v1 API, the Azure- and BigDL-compatible ones): decoding
+ * the evidence, loading the application's active policy, verifying and
+ * appraising, the response's report, and the audit record that must exist
+ * before a token does.
+ */
+#ifndef ATTESTD_ATTESTATION_H
+#define ATTESTD_ATTESTATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include <attest/attest.h>
+
+#include "http.h"
+#include "store.h"
+
+/* The verifier named in tokens (EAR's ear.verifier-id). */
+#define ATTESTD_VERIFIER_DEVELOPER "attest"
+#define ATTESTD_VERIFIER_BUILD "attestd 0.1.0"
+
+/*
+ * Decodes standard base64 (padding required, no whitespace) into a new
+ * buffer of at most max_size bytes, freed with free(). Returns false when
+ * text is not standard base64 or decodes to more than max_size bytes.
+ */
+bool attestd_base64_decode(const char *text, size_t text_size, size_t max_size, uint8_t **out,
+                           size_t *out_size);
+
+/* The same for base64url, with or without padding (Azure's encoding). */
+bool attestd_base64url_decode(const char *text, size_t text_size, size_t max_size, uint8_t **out,
+                              size_t *out_size);
+
+/* The outcome of one evaluation, before the response is written. */
+typedef struct attestd_evaluation {
+    bool accepted;
+    char stage[24]; /* "request", "nonce", "collateral", a verification stage, "appraisal", "token" */
+    char code[64];
+    char message[384];
+    attest_report *report; /* allocated by attestd_evaluation_init */
+    bool has_report;
+    attest_appraisal appraisal;
+    bool has_appraisal;
+} attestd_evaluation;
+
+/* Allocates the report; false when out of memory. Clear with attestd_evaluation_clear. */
+bool attestd_evaluation_init(attestd_evaluation *result);
+void attestd_evaluation_clear(attestd_evaluation *result);
+
+/* Marks the evaluation rejected at stage with err and message. */
+void attestd_evaluation_reject(attestd_evaluation *result, const char *stage, attest_err err,
+                               const char *message);
+
+/*
+ * Verifies evidence at now and appraises it against policy with binding's
+ * report data rule, counting the outcome's failing stage in the metrics.
+ * evidence_type, when not NULL, is "sgx" or "tdx" and must match the quote.
+ */
+void attestd_evaluate(const attestd_request *request, const attest_policy *policy,
+                      const uint8_t *evidence, size_t evidence_size, const char *evidence_type,
+                      const attest_report_data_binding *binding, time_t now,
+                      attestd_evaluation *result);
+
+/* True when the evaluated quote is a TDX quote. */
+bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
+
+/*
+ * Builds the native response object: verdict, application, policy_version
+ * (0: null), failure, verification report and appraisal.
+ */
+json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *application,
+                                int64_t policy_version);
+
+/* The appraisal's checks as the native response shows them. */
+json_t *attestd_appraisal_json(const attest_appraisal *appraisal);
+
+/*
+ * Loads and parses the active policy of application. On failure sets an
+ * error response (404 policy_not_found, a store error, or 500 when the
+ * stored policy no longer parses) and returns false.
+ */
+bool attestd_active_policy_load(const attestd_request *request, const char *application,
+                                attestd_policy *out_stored, attest_policy **out_policy,
+                                attestd_response *response);
+
+/* "APPLICATION/VERSION" and the hex SHA-256 of the stored policy, as tokens name them. */
+void attestd_policy_names(const attestd_policy *stored, const char *application,
+                          char *out_id, size_t id_size, char out_hash[65]);
+
+/*
+ * Writes the audit record of one evaluation: evidence hash (without the
+ * quote's unsigned trailing bytes), verdict, failing check, policy version,
+ * token id (NULL: none) and the request's client and id.
+ */
+ATTEST_MUST_USE attest_err attestd_audit_write(const attestd_request *request,
+                                               const char *application, const uint8_t *evidence,
+                                               size_t evidence_size,
+                                               const attestd_evaluation *result,
+                                               int64_t policy_version, const char *token_id,
+                                               int64_t *out_audit_id, attest_diag *diag);
+
+/* The token lifetime of a policy, cut to the service's maximum. */
+uint32_t attestd_token_lifetime(const attestd_request *request, const attest_policy *policy);
+
+#endif
