@@ -41,7 +41,7 @@ bool attestd_base64_decode(const char *text, size_t text_size, size_t max_size, 
         free(buffer);
         return false;
     }
-    /* EVP_DecodeBlock counts the padding as zero bytes; drop them. */
+    /* EVP_DecodeBlock counts the padding as zero bytes, so they are dropped here. */
     size_t size = (size_t)decoded;
     if (text_size >= 1 && text[text_size - 1] == '=') {
         size--;
@@ -83,7 +83,12 @@ bool attestd_base64url_decode(const char *text, size_t text_size, size_t max_siz
             free(standard);
             return false;
         }
-        standard[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+        if (c == '-') {
+            c = '+';
+        } else if (c == '_') {
+            c = '/';
+        }
+        standard[i] = c;
     }
     memset(standard + data_size, '=', padded_size - data_size);
     standard[padded_size] = '\0';
@@ -168,12 +173,12 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
 {
     attestd_service *service = request->service;
     attest_diag diag = {{0}};
-    /* A report with no check means verification never ran: the collateral was not to be had. */
+    /* A report with no check means verification never ran because no collateral was found. */
     result->report->check_count = 0;
     attest_err err = attestd_service_verify(service, evidence, evidence_size, now, result->report,
                                             &diag);
     if (err != ATTEST_OK && result->report->check_count == 0) {
-        /* The collateral source failed: fail closed and report why. */
+        /* The collateral source failed, so the evaluation fails closed and says why. */
         attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
         attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
         attestd_evaluation_reject(result, "collateral", err, diag.message);

@@ -48,7 +48,7 @@ typedef struct attestd_evaluation {
     bool has_appraisal;
 } attestd_evaluation;
 
-/* Allocates the report; false when out of memory. Clear with attestd_evaluation_clear. */
+/* Allocates the report and returns false when out of memory. Free it with attestd_evaluation_clear. */
 bool attestd_evaluation_init(attestd_evaluation *result);
 void attestd_evaluation_clear(attestd_evaluation *result);
 
@@ -66,7 +66,7 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
                       const attest_report_data_binding *binding, time_t now,
                       attestd_evaluation *result);
 
-/* True when the evaluated quote is a TDX quote. */
+/* Returns true when the evaluated quote is a TDX quote. */
 bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
 
 /*
@@ -76,7 +76,7 @@ bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
 json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *application,
                                 int64_t policy_version);
 
-/* The appraisal's checks as the native response shows them. */
+/* Builds the appraisal's checks as the native response shows them. */
 json_t *attestd_appraisal_json(const attest_appraisal *appraisal);
 
 /*
@@ -88,7 +88,7 @@ bool attestd_active_policy_load(const attestd_request *request, const char *appl
                                 attestd_policy *out_stored, attest_policy **out_policy,
                                 attestd_response *response);
 
-/* "APPLICATION/VERSION" and the hex SHA-256 of the stored policy, as tokens name them. */
+/* Writes the policy id "APPLICATION/VERSION" and the hex SHA-256 of the stored policy. */
 void attestd_policy_names(const attestd_policy *stored, const char *application,
                           char *out_id, size_t id_size, char out_hash[65]);
 
@@ -104,7 +104,7 @@ ATTEST_MUST_USE attest_err attestd_audit_write(const attestd_request *request,
                                                int64_t policy_version, const char *token_id,
                                                int64_t *out_audit_id, attest_diag *diag);
 
-/* The token lifetime of a policy, cut to the service's maximum. */
+/* Returns the token lifetime of a policy, cut to the service's maximum. */
 uint32_t attestd_token_lifetime(const attestd_request *request, const attest_policy *policy);
 
 #endif
