@@ -189,6 +189,69 @@ attest_err store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out
     return ATTEST_OK;
 }
 
+attest_err store_sqlite_prepare_cached(store_sqlite *store, size_t slot, const char *sql,
+                                       sqlite3_stmt **out_stmt, attest_diag *diag)
+{
+    store_sqlite_statement_cache *cache = &store->statement_caches[slot];
+    store_sqlite_cached_statement *free_entry = NULL;
+    for (size_t i = 0; i < STORE_SQLITE_STATEMENT_CACHE_SIZE; i++) {
+        store_sqlite_cached_statement *entry = &cache->entries[i];
+        if (entry->sql == NULL) {
+            if (free_entry == NULL) {
+                free_entry = entry;
+            }
+            continue;
+        }
+        if (!entry->in_use && (entry->sql == sql || strcmp(entry->sql, sql) == 0)) {
+            entry->in_use = true;
+            *out_stmt = entry->stmt;
+            return ATTEST_OK;
+        }
+    }
+
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v3(store->connections[slot], sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return store_sqlite_error(store->connections[slot], rc, diag, "preparing '%.60s'", sql);
+    }
+    /* A full cache, or the same text in use twice, gets a statement of its own. */
+    if (free_entry != NULL) {
+        free_entry->sql = sql;
+        free_entry->stmt = stmt;
+        free_entry->in_use = true;
+    }
+    *out_stmt = stmt;
+    return ATTEST_OK;
+}
+
+void store_sqlite_cached_done(store_sqlite *store, size_t slot, sqlite3_stmt *stmt)
+{
+    if (stmt == NULL) {
+        return;
+    }
+    store_sqlite_statement_cache *cache = &store->statement_caches[slot];
+    for (size_t i = 0; i < STORE_SQLITE_STATEMENT_CACHE_SIZE; i++) {
+        if (cache->entries[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            cache->entries[i].in_use = false;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
+}
+
+/* Finalizes the cached statements of one connection before it closes. */
+static void statement_cache_clear(store_sqlite_statement_cache *cache)
+{
+    for (size_t i = 0; i < STORE_SQLITE_STATEMENT_CACHE_SIZE; i++) {
+        sqlite3_finalize(cache->entries[i].stmt);
+        memset(&cache->entries[i], 0, sizeof(cache->entries[i]));
+    }
+}
+
 attest_err store_sqlite_exec(sqlite3 *db, const char *sql, attest_diag *diag)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -449,6 +512,49 @@ fail:
     return err;
 }
 
+/* WAL checkpoints */
+
+/* WAL size in pages from which a commit requests a checkpoint (SQLite's default of 1000). */
+#define STORE_SQLITE_CHECKPOINT_PAGES 1000
+
+/* Called by SQLite after each commit on a pooled connection, in place of its autocheckpoint. */
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    store_sqlite *store = arg;
+    if (pages >= STORE_SQLITE_CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&store->checkpoint_mutex);
+        store->checkpoint_requested = true;
+        pthread_cond_signal(&store->checkpoint_requested_cond);
+        pthread_mutex_unlock(&store->checkpoint_mutex);
+    }
+    return SQLITE_OK;
+}
+
+/* Runs a passive checkpoint for each request from a commit, until the store closes. */
+static void *checkpointer_run(void *arg)
+{
+    store_sqlite *store = arg;
+    pthread_mutex_lock(&store->checkpoint_mutex);
+    for (;;) {
+        while (!store->checkpoint_requested && !store->stopping) {
+            pthread_cond_wait(&store->checkpoint_requested_cond, &store->checkpoint_mutex);
+        }
+        if (store->stopping) {
+            break;
+        }
+        store->checkpoint_requested = false;
+        pthread_mutex_unlock(&store->checkpoint_mutex);
+        /* A passive checkpoint waits for no reader or writer, and a later commit requests another. */
+        (void)sqlite3_wal_checkpoint_v2(store->checkpoint_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                        NULL, NULL);
+        pthread_mutex_lock(&store->checkpoint_mutex);
+    }
+    pthread_mutex_unlock(&store->checkpoint_mutex);
+    return NULL;
+}
+
 /* Opens one connection and sets its per-connection options. */
 static attest_err open_connection(const char *path, const attestd_sqlite_options *options,
                                   sqlite3 **out_db, attest_diag *diag)
@@ -548,15 +654,28 @@ static attest_err check_options(const attestd_sqlite_options *given,
 static void store_sqlite_close(attestd_store *base)
 {
     store_sqlite *store = (store_sqlite *)base;
+    if (store->checkpointer_started) {
+        pthread_mutex_lock(&store->checkpoint_mutex);
+        store->stopping = true;
+        pthread_cond_signal(&store->checkpoint_requested_cond);
+        pthread_mutex_unlock(&store->checkpoint_mutex);
+        pthread_join(store->checkpointer, NULL);
+    }
     for (size_t i = 0; i < store->connection_count; i++) {
         /* sqlite3_close fails only while statements are unfinalized, and
-         * every operation finalizes its statement on all paths. */
+         * every operation finalizes or hands back its statement on all paths. */
+        statement_cache_clear(&store->statement_caches[i]);
         (void)sqlite3_close(store->connections[i]);
     }
+    /* The last connection to close checkpoints the WAL into the database. */
+    (void)sqlite3_close(store->checkpoint_db);
+    pthread_cond_destroy(&store->checkpoint_requested_cond);
+    pthread_mutex_destroy(&store->checkpoint_mutex);
     pthread_cond_destroy(&store->connection_freed);
     pthread_mutex_destroy(&store->mutex);
     free(store->connections);
     free(store->in_use);
+    free(store->statement_caches);
     free(store);
 }
 
@@ -592,26 +711,27 @@ attest_err attestd_store_open_sqlite(const char *path, const attestd_sqlite_opti
     store->base.ops = &store_sqlite_ops;
     store->connections = calloc(checked.connection_count, sizeof(*store->connections));
     store->in_use = calloc(checked.connection_count, sizeof(*store->in_use));
-    if (store->connections == NULL || store->in_use == NULL) {
+    store->statement_caches = calloc(checked.connection_count,
+                                     sizeof(*store->statement_caches));
+    if (store->connections == NULL || store->in_use == NULL || store->statement_caches == NULL) {
         free(store->connections);
         free(store->in_use);
+        free(store->statement_caches);
         free(store);
         return attest_diag_set(diag, ATTEST_ERR_NOMEM,
                                "store: allocating %zu connections failed",
                                checked.connection_count);
     }
-    if (pthread_mutex_init(&store->mutex, NULL) != 0) {
+    if (pthread_mutex_init(&store->mutex, NULL) != 0 ||
+        pthread_cond_init(&store->connection_freed, NULL) != 0 ||
+        pthread_mutex_init(&store->checkpoint_mutex, NULL) != 0 ||
+        pthread_cond_init(&store->checkpoint_requested_cond, NULL) != 0) {
+        /* glibc's initializers fail only on invalid attributes, which are never passed here. */
         free(store->connections);
         free(store->in_use);
+        free(store->statement_caches);
         free(store);
-        return attest_diag_set(diag, ATTEST_ERR_STORE, "store: pthread_mutex_init failed");
-    }
-    if (pthread_cond_init(&store->connection_freed, NULL) != 0) {
-        pthread_mutex_destroy(&store->mutex);
-        free(store->connections);
-        free(store->in_use);
-        free(store);
-        return attest_diag_set(diag, ATTEST_ERR_STORE, "store: pthread_cond_init failed");
+        return attest_diag_set(diag, ATTEST_ERR_STORE, "store: initializing a lock failed");
     }
 
     /* From here on, store_sqlite_close frees whatever has been opened. */
@@ -633,6 +753,22 @@ attest_err attestd_store_open_sqlite(const char *path, const attestd_sqlite_opti
                 goto fail;
             }
         }
+    }
+
+    if (!checked.read_only) {
+        err = open_connection(path, &checked, &store->checkpoint_db, diag);
+        if (err != ATTEST_OK) {
+            goto fail;
+        }
+        for (size_t i = 0; i < store->connection_count; i++) {
+            sqlite3_wal_hook(store->connections[i], wal_committed, store);
+        }
+        if (pthread_create(&store->checkpointer, NULL, checkpointer_run, store) != 0) {
+            err = attest_diag_set(diag, ATTEST_ERR_STORE,
+                                  "store: starting the WAL checkpoint thread failed");
+            goto fail;
+        }
+        store->checkpointer_started = true;
     }
 
     *out_store = &store->base;

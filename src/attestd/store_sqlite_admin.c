@@ -286,8 +286,8 @@ attest_err store_sqlite_policy_get(attestd_store *base, const char *application,
     sqlite3_stmt *stmt = NULL;
     uint8_t *document = NULL;
 
-    attest_err err = store_sqlite_prepare(
-        db,
+    attest_err err = store_sqlite_prepare_cached(
+        store, slot,
         "SELECT p.version, p.sha256, length(p.document), p.created_at, p.active, p.document "
         "FROM policies p JOIN applications a ON a.id = p.application_id "
         "WHERE a.name = ?1 AND (p.version = ?2 OR (?2 = 0 AND p.active = 1))",
@@ -335,7 +335,7 @@ attest_err store_sqlite_policy_get(attestd_store *base, const char *application,
 
 out:
     free(document);
-    sqlite3_finalize(stmt);
+    store_sqlite_cached_done(store, slot, stmt);
     store_sqlite_release(store, slot);
     return err;
 }

@@ -19,13 +19,39 @@
  * connection for the length of one store call and gives it back, so no
  * connection is ever used by two threads at once.
  */
+/* Statements kept prepared on one pooled connection, found by their SQL text. */
+#define STORE_SQLITE_STATEMENT_CACHE_SIZE 16
+
+typedef struct store_sqlite_cached_statement {
+    const char *sql;
+    sqlite3_stmt *stmt;
+    bool in_use;
+} store_sqlite_cached_statement;
+
+typedef struct store_sqlite_statement_cache {
+    store_sqlite_cached_statement entries[STORE_SQLITE_STATEMENT_CACHE_SIZE];
+} store_sqlite_statement_cache;
+
 typedef struct store_sqlite {
     attestd_store base; /* first member: the store functions cast between them */
     pthread_mutex_t mutex;
     pthread_cond_t connection_freed;
     sqlite3 **connections;
     bool *in_use;
+    store_sqlite_statement_cache *statement_caches; /* one per connection */
     size_t connection_count;
+
+    /*
+     * The WAL checkpointer: commits only signal it, so no request waits for
+     * a checkpoint's writes and fsync. It has a connection of its own.
+     */
+    sqlite3 *checkpoint_db;
+    pthread_t checkpointer;
+    bool checkpointer_started;
+    pthread_mutex_t checkpoint_mutex;
+    pthread_cond_t checkpoint_requested_cond;
+    bool checkpoint_requested;
+    bool stopping;
 } store_sqlite;
 
 /* Takes a free connection, waiting for one if all are in use. */
@@ -46,6 +72,19 @@ ATTEST_MUST_USE attest_err store_sqlite_prepare(sqlite3 *db, const char *sql,
                                                 sqlite3_stmt **out_stmt, attest_diag *diag);
 
 /* Runs a fixed SQL text that takes no values, such as "BEGIN IMMEDIATE". */
+/*
+ * Prepares sql on the pooled connection of slot, or resets the statement
+ * prepared there before for the same text, which must be a string literal.
+ * Hand the statement back with store_sqlite_cached_done, never with
+ * sqlite3_finalize.
+ */
+ATTEST_MUST_USE attest_err store_sqlite_prepare_cached(store_sqlite *store, size_t slot,
+                                                       const char *sql, sqlite3_stmt **out_stmt,
+                                                       attest_diag *diag);
+
+/* Resets a statement of store_sqlite_prepare_cached for its next use. NULL is ignored. */
+void store_sqlite_cached_done(store_sqlite *store, size_t slot, sqlite3_stmt *stmt);
+
 ATTEST_MUST_USE attest_err store_sqlite_exec(sqlite3 *db, const char *sql, attest_diag *diag);
 
 /* Rolls back the open transaction, if any; used only on error paths. */

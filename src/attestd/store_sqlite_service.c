@@ -54,8 +54,8 @@ attest_err store_sqlite_nonce_consume(attestd_store *base,
     sqlite3_stmt *stmt = NULL;
 
     /* The primary key makes the insert itself the atomic test-and-set. */
-    attest_err err = store_sqlite_prepare(
-        db, "INSERT INTO nonces (nonce, expires_at) VALUES (?1, ?2)", &stmt, diag);
+    attest_err err = store_sqlite_prepare_cached(
+        store, slot, "INSERT INTO nonces (nonce, expires_at) VALUES (?1, ?2)", &stmt, diag);
     if (err != ATTEST_OK) {
         goto out;
     }
@@ -82,7 +82,7 @@ attest_err store_sqlite_nonce_consume(attestd_store *base,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    store_sqlite_cached_done(store, slot, stmt);
     store_sqlite_release(store, slot);
     return err;
 }
@@ -109,8 +109,8 @@ attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_re
     sqlite3 *db = store_sqlite_acquire(store, &slot);
     sqlite3_stmt *stmt = NULL;
 
-    attest_err err = store_sqlite_prepare(
-        db,
+    attest_err err = store_sqlite_prepare_cached(
+        store, slot,
         "INSERT INTO audit (time, application, evidence_type, evidence_sha256, verdict, "
         "failing_check, policy_version, token_id, client_address, request_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -142,7 +142,7 @@ attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_re
     }
 
 out:
-    sqlite3_finalize(stmt);
+    store_sqlite_cached_done(store, slot, stmt);
     store_sqlite_release(store, slot);
     return err;
 }

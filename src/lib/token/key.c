@@ -31,6 +31,7 @@ struct attest_signing_key {
     EVP_PKEY *pkey;
     X509 *certificate;
     json_t *public_jwk; /* kty parameters, kid, alg, use, x5c */
+    json_t *private_jwk; /* the key for libjose, built once instead of for every signature */
     char kid[ATTEST_TOKEN_KID_SIZE];
 };
 
@@ -72,6 +73,7 @@ void attest_signing_key_free(attest_signing_key *key)
     EVP_PKEY_free(key->pkey);
     X509_free(key->certificate);
     json_decref(key->public_jwk);
+    token_json_wipe_decref(key->private_jwk);
     OPENSSL_cleanse(key, sizeof(*key));
     free(key);
 }
@@ -356,6 +358,24 @@ static attest_err key_public_jwk(EVP_PKEY *pkey, json_t **out_jwk,
     return ATTEST_OK;
 }
 
+/* Builds the private JWK of pkey with alg and kid, as libjose signs with it. */
+static attest_err private_jwk_build(EVP_PKEY *pkey, attest_token_alg alg, const char *kid,
+                                   json_t **out_jwk)
+{
+    json_t *jwk = NULL;
+    attest_err err = jwk_from_pkey(pkey, true, &jwk);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    if (json_object_set_new(jwk, "alg", json_string(attest_token_alg_name(alg))) != 0 ||
+        json_object_set_new(jwk, "kid", json_string(kid)) != 0) {
+        token_json_wipe_decref(jwk);
+        return ATTEST_ERR_NOMEM;
+    }
+    *out_jwk = jwk;
+    return ATTEST_OK;
+}
+
 /*
  * Builds a key that takes ownership of pkey (on success only) and of
  * certificate (on success only; NULL makes a self-signed one at now).
@@ -391,6 +411,11 @@ static attest_err key_assemble(attest_token_alg alg, EVP_PKEY *pkey, X509 *certi
             0 ||
         json_object_set_new(key->public_jwk, "use", json_string("sig")) != 0) {
         err = ATTEST_ERR_NOMEM;
+        goto fail;
+    }
+
+    err = private_jwk_build(pkey, alg, key->kid, &key->private_jwk);
+    if (err != ATTEST_OK) {
         goto fail;
     }
 
@@ -614,16 +639,6 @@ fail:
 
 attest_err token_signing_key_private_jwk(const attest_signing_key *key, json_t **out_jwk)
 {
-    json_t *jwk = NULL;
-    attest_err err = jwk_from_pkey(key->pkey, true, &jwk);
-    if (err != ATTEST_OK) {
-        return err;
-    }
-    if (json_object_set_new(jwk, "alg", json_string(attest_token_alg_name(key->alg))) != 0 ||
-        json_object_set_new(jwk, "kid", json_string(key->kid)) != 0) {
-        token_json_wipe_decref(jwk);
-        return ATTEST_ERR_NOMEM;
-    }
-    *out_jwk = jwk;
+    *out_jwk = json_incref(key->private_jwk);
     return ATTEST_OK;
 }
