@@ -6,10 +6,11 @@
 # shared data folder at ../shared.
 # Then it runs the attester-to-verifier path on the simulated platform:
 # evidence bound to a nonce, its collateral, and verification with the
-# simulated root trusted explicitly. Last, it starts attestd over HTTPS on
-# 127.0.0.1 with its defaults (a generated signing key, a fresh SQLite
-# database), registers an application and its policy, attests a simulated
-# enclave through the API, shows the token's claims, and stops the service.
+# simulated root trusted explicitly. Last, scripts/job.sh runs a small
+# distributed job on 127.0.0.1: attestd over HTTPS, a server and two workers
+# started through attest exec that exchange data only after verifying each
+# other's tokens, and a modified worker that attestd rejects. It exits with
+# 0 only if all of that happened.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh disable=SC1091
@@ -22,7 +23,6 @@ install_packages
 section "Build: build-demo"
 meson_build build-demo -Dfuzz=false -Dtests=false
 attest=$ATTEST_ROOT/build-demo/src/cli/attest
-attestd=$ATTEST_ROOT/build-demo/src/attestd/attestd
 
 section "attest verify on the real quotes"
 # Quote, collateral (bundle, PCS folder or "-" for none), verification time
@@ -80,57 +80,5 @@ for tee in sgx tdx; do
         "$(jq -r '"valid: \(.tcb_status), simulated: \(.simulated), report data \(.claims.body.report_data[0:16])..."' <<<"$output")"
 done
 
-section "attestd: the attestation service, end to end over HTTPS"
-service=$sim/service
-mkdir -p "$service"
-port=$((20000 + RANDOM % 20000))
-url=https://127.0.0.1:$port
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$service/tls-key.pem" -out "$service/tls-cert.pem" 2>/dev/null
-"$attest" sim collateral --dir "$sim/platform" --tee sgx --out "$service/collateral.json"
-admin_key=$("$attestd" init --data-dir "$service/data")
-cat >"$service/attestd.json" <<CONFIG
-{"listen_port": $port, "data_dir": "$service/data",
- "tls_cert_file": "$service/tls-cert.pem", "tls_key_file": "$service/tls-key.pem",
- "collateral_path": "$service/collateral.json",
- "trust_root": "$sim/platform/root-ca.der", "issuer": "$url"}
-CONFIG
-"$attestd" serve --config "$service/attestd.json" 2>"$service/attestd.log" &
-attestd_pid=$!
-trap 'kill "$attestd_pid" 2>/dev/null; wait "$attestd_pid" 2>/dev/null; rm -rf "$sim"' EXIT
-api() {
-    curl -s --cacert "$service/tls-cert.pem" -H "Authorization: Bearer $admin_key" \
-        -H 'Content-Type: application/json' "$@"
-}
-for _ in $(seq 100); do
-    api -o /dev/null "$url/healthz" && break
-    sleep 0.1
-done
-
-# The policy names the simulated enclave's MRENCLAVE, read from its quote.
-# (attest verify exits 1 here, because no collateral is given: the claims are still printed.)
-mrenclave=$({ "$attest" verify --quote "$sim/sgx.quote" --json || true; } | jq -r .claims.body.mr_enclave)
-api -X POST "$url/v1/applications" -d '{"name": "trainer"}' >/dev/null
-version=$(api -X PUT "$url/v1/applications/trainer/policies" -d "{
-    \"evidence_types\": [\"sgx\"], \"sgx\": {\"mrenclave\": [\"$mrenclave\"]},
-    \"simulated_allowed\": true}" | jq -r .version)
-api -X POST "$url/v1/applications/trainer/policies/$version/activate" >/dev/null
-
-# The attester: a nonce from the service, evidence bound to it, then attest.
-nonce=$(api -X POST "$url/v1/nonce")
-"$attest" evidence --backend sim --sim-dir "$sim/platform" --tee sgx \
-    --nonce "$(jq -r .value <<<"$nonce")" --out "$service/quote.bin" 2>/dev/null
-result=$(api -X POST "$url/v1/attest" -d "{\"application\": \"trainer\",
-    \"evidence\": \"$(base64 -w0 "$service/quote.bin")\", \"nonce\": $(jq .nonce <<<"$nonce")}")
-printf '\nattestd verdict: %s\n' "$(jq -r '.verdict + (if .failure then ": " + .failure.code else "" end)' <<<"$result")"
-token=$(jq -r .token <<<"$result")
-if [ "$token" = null ]; then
-    echo "attestd issued no token" >&2
-    exit 1
-fi
-payload=$(cut -d. -f2 <<<"$token" | tr '_-' '/+')
-while [ $((${#payload} % 4)) -ne 0 ]; do payload=$payload=; done
-echo "token claims:"
-base64 -d <<<"$payload" | jq '{iss, sub, exp, attester_type, tcb_status, simulated, sgx_mrenclave, policy_version, ear_status: .submods.sgx["ear.status"]}'
-echo "published keys: $(api "$url/.well-known/jwks.json" | jq -r '[.keys[].kid] | join(", ")')"
+section "attestd and a distributed job on the simulated platform"
+bash "$ATTEST_ROOT/scripts/job.sh" "$ATTEST_ROOT/build-demo"

@@ -165,6 +165,18 @@ ATTEST_MUST_USE attest_err attest_evidence_collect(const attest_evidence_options
                                                    attest_evidence *out_evidence,
                                                    attest_diag *diag);
 
+/*
+ * Resolves the backend that attest_evidence_collect uses for options, into
+ * out_backend: options->backend unless it is ATTEST_EVIDENCE_AUTO, else the
+ * first present one in the order above. Nothing is collected, so a caller
+ * can prepare for the backend first (attest exec measures PROGRAM only for
+ * the simulated one). Errors: ATTEST_ERR_EVIDENCE_DEVICE_MISSING when auto
+ * finds no backend, ATTEST_ERR_ARGUMENT.
+ */
+ATTEST_MUST_USE attest_err attest_evidence_backend_resolve(const attest_evidence_options *options,
+                                                           attest_evidence_backend *out_backend,
+                                                           attest_diag *diag);
+
 /* Frees the buffers of evidence and zeroes it. */
 void attest_evidence_clear(attest_evidence *evidence);
 

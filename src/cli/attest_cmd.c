@@ -52,8 +52,10 @@ static void attest_usage(FILE *out, bool exec)
             exec ? "exec" : "attest", exec ? " [--program-measure]\n       -- PROGRAM [ARGS...]" : "");
     if (exec) {
         fprintf(out,
-                "  --program-measure     with --backend sim, quote MRENCLAVE = SHA-256 (SGX) or\n"
-                "                        MRTD = SHA-384 (TDX) of the PROGRAM file\n"
+                "  --program-measure     accepted for compatibility: with the sim backend (also\n"
+                "                        when auto selects it) the quote always carries\n"
+                "                        MRENCLAVE = SHA-256 (SGX) or MRTD = SHA-384 (TDX) of the\n"
+                "                        PROGRAM file; with another backend it is an error\n"
                 "\n"
                 "On acceptance PROGRAM replaces this process, with ATTEST_TOKEN_FILE naming the\n"
                 "token file (default: a new 0600 file in $XDG_RUNTIME_DIR or /tmp). An\n"
@@ -281,11 +283,6 @@ static int options_parse(int argc, char **argv, bool exec, attest_cmd *command)
     if (client->evidence.sim_dir == NULL) {
         client->evidence.sim_dir = getenv("ATTEST_SIM_DIR");
     }
-    if (command->program_measure &&
-        (client->evidence.backend != ATTEST_EVIDENCE_SIM || client->evidence.sim_dir == NULL)) {
-        fprintf(stderr, "attest exec: --program-measure needs --backend sim and --sim-dir DIR\n");
-        return -1;
-    }
     if (runtime_path != NULL) {
         attest_diag diag = {{0}};
         size_t size = 0;
@@ -362,18 +359,44 @@ int cli_attest(int argc, char **argv)
     return status;
 }
 
-/* Measures program for the simulated quote when --program-measure is given. */
+/*
+ * Measures program into the simulated quote when the evidence backend, after
+ * resolving auto, is the simulated platform. Real TEEs quote the measurement
+ * that their hardware took, so --program-measure is an error with them.
+ */
 static int program_measure(attest_cmd *command, const char *program)
 {
-    size_t size = 0;
     attest_diag diag = {{0}};
-    attest_err err = attest_client_measure_file(program, command->client.evidence.sim_tee,
+    attest_evidence_backend backend = ATTEST_EVIDENCE_AUTO;
+    attest_err err = attest_evidence_backend_resolve(&command->client.evidence, &backend, &diag);
+    if (err != ATTEST_OK) {
+        fprintf(stderr, "attest exec: no evidence backend: %s: %s\n", attest_err_code(err),
+                diag.message[0] != '\0' ? diag.message : attest_err_message(err));
+        return -1;
+    }
+    if (backend != ATTEST_EVIDENCE_SIM) {
+        if (command->program_measure) {
+            fprintf(stderr, "attest exec: --program-measure applies to the sim backend only, "
+                            "and the backend is %s, whose TEE measures the program itself\n",
+                    attest_evidence_backend_name(backend));
+            return -1;
+        }
+        return 0;
+    }
+    if (command->client.evidence.sim_dir == NULL) {
+        fprintf(stderr, "attest exec: --backend sim needs --sim-dir DIR or ATTEST_SIM_DIR\n");
+        return -1;
+    }
+
+    size_t size = 0;
+    err = attest_client_measure_file(program, command->client.evidence.sim_tee,
                                                 command->measurement, &size, &diag);
     if (err != ATTEST_OK) {
         fprintf(stderr, "attest exec: cannot measure %s: %s\n", program,
                 diag.message[0] != '\0' ? diag.message : attest_err_message(err));
         return -1;
     }
+    command->client.evidence.backend = ATTEST_EVIDENCE_SIM;
     command->client.sim_measurement = command->measurement;
     command->client.sim_measurement_size = size;
     return 0;
@@ -410,7 +433,7 @@ int cli_exec(int argc, char **argv)
         free(command.runtime_data);
         return CLI_EXIT_USAGE;
     }
-    if (command.program_measure && program_measure(&command, program) != 0) {
+    if (program_measure(&command, program) != 0) {
         free(program);
         free(command.runtime_data);
         return CLI_EXIT_USAGE;

@@ -240,6 +240,49 @@ class ClientTest(unittest.TestCase):
         self.assertIn("appraisal_measurement_not_allowed", result.stderr)
         self.assertFalse(os.path.exists(out))
 
+    def test_exec_sim_measures_program_by_default(self):
+        program = self.program("worker.sh")
+        with open(program, "rb") as binary:
+            mrenclave = hashlib.sha256(binary.read()).hexdigest()
+        modified = self.program("worker-modified.sh", "# one more line\n")
+        server = self.start()
+        self.application(server, "worker", sgx_policy(mrenclave))
+        out = os.path.join(self.work, "out.jwt")
+        result = self.client("exec", self.url(server), "worker", program=[program, out])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(out, encoding="ascii") as token:
+            self.assertEqual(jwt_payload(token.read())["sgx_mrenclave"], mrenclave)
+        os.unlink(out)
+        result = self.client("exec", self.url(server), "worker", program=[modified, out])
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("appraisal_measurement_not_allowed", result.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_exec_auto_backend_measures_with_sim(self):
+        if os.path.exists("/sys/kernel/config/tsm/report") or os.path.exists("/dev/attestation/quote"):
+            self.skipTest("auto selects a real TEE interface on this machine")
+        program = self.program("worker.sh")
+        with open(program, "rb") as binary:
+            mrenclave = hashlib.sha256(binary.read()).hexdigest()
+        server = self.start()
+        self.application(server, "worker", sgx_policy(mrenclave))
+        out = os.path.join(self.work, "out.jwt")
+        args = [ATTEST, "exec", "--service", self.url(server), "--app", "worker",
+                "--sim-dir", self.sim.platform, "--", program, out]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(os.path.exists(out))
+
+    def test_exec_program_measure_other_backend_rejected(self):
+        program = self.program("worker.sh")
+        out = os.path.join(self.work, "out.jwt")
+        args = [ATTEST, "exec", "--service", "http://127.0.0.1:%d" % free_port(), "--app",
+                "worker", "--backend", "configfs-tsm", "--program-measure", "--", program, out]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--program-measure applies to the sim backend only", result.stderr)
+        self.assertFalse(os.path.exists(out))
+
     def test_exec_unreachable_exits_2_after_retries(self):
         program = self.program("worker.sh")
         out = os.path.join(self.work, "out.jwt")

@@ -794,6 +794,41 @@ static void test_auto_nothing_present(void **state)
     assert_non_null(strstr(diag.message, "simulated platform"));
 }
 
+static void test_resolve_auto_order(void **state)
+{
+    fixture *f = *state;
+    attest_evidence_backend backend = ATTEST_EVIDENCE_AUTO;
+    attest_diag diag = {{0}};
+    assert_int_equal(attest_evidence_backend_resolve(&f->options, &backend, &diag),
+                     ATTEST_ERR_EVIDENCE_DEVICE_MISSING);
+    assert_int_equal(backend, ATTEST_EVIDENCE_AUTO);
+
+    f->options.sim_dir = "/standin/sim";
+    assert_int_equal(attest_evidence_backend_resolve(&f->options, &backend, NULL), ATTEST_OK);
+    assert_int_equal(backend, ATTEST_EVIDENCE_SIM);
+
+    f->system.gramine.present = true;
+    assert_int_equal(attest_evidence_backend_resolve(&f->options, &backend, NULL), ATTEST_OK);
+    assert_int_equal(backend, ATTEST_EVIDENCE_GRAMINE);
+
+    f->system.tsm.present = true;
+    assert_int_equal(attest_evidence_backend_resolve(&f->options, &backend, NULL), ATTEST_OK);
+    assert_int_equal(backend, ATTEST_EVIDENCE_CONFIGFS_TSM);
+
+    /* Resolving creates no configfs-tsm entry. */
+    assert_int_equal(f->system.tsm.entries_created, 0);
+}
+
+static void test_resolve_explicit_backend(void **state)
+{
+    fixture *f = *state;
+    f->system.tsm.present = true;
+    f->options.backend = ATTEST_EVIDENCE_SIM;
+    attest_evidence_backend backend = ATTEST_EVIDENCE_AUTO;
+    assert_int_equal(attest_evidence_backend_resolve(&f->options, &backend, NULL), ATTEST_OK);
+    assert_int_equal(backend, ATTEST_EVIDENCE_SIM);
+}
+
 static void test_sim_without_directory(void **state)
 {
     fixture *f = *state;
@@ -1104,6 +1139,8 @@ int main(void)
         FIXTURE_TEST(test_auto_prefers_configfs),
         FIXTURE_TEST(test_auto_then_gramine),
         FIXTURE_TEST(test_auto_nothing_present),
+        FIXTURE_TEST(test_resolve_auto_order),
+        FIXTURE_TEST(test_resolve_explicit_backend),
         FIXTURE_TEST(test_sim_without_directory),
         cmocka_unit_test(test_backend_names),
         FIXTURE_TEST(test_report_data_of_real_snp),

@@ -278,6 +278,26 @@ static attest_err pick_backend(const attest_fileops *ops, const char *configfs_r
                            configfs_root, quote_path);
 }
 
+attest_err attest_evidence_backend_resolve(const attest_evidence_options *options,
+                                           attest_evidence_backend *out_backend,
+                                           attest_diag *diag)
+{
+    if (options == NULL || out_backend == NULL) {
+        return ATTEST_ERR_ARGUMENT;
+    }
+    if (options->backend != ATTEST_EVIDENCE_AUTO) {
+        *out_backend = options->backend;
+        return ATTEST_OK;
+    }
+    const attest_fileops *ops = options->fileops != NULL ? options->fileops
+                                                         : attest_fileops_posix();
+    const char *configfs_root = options->configfs_root != NULL ? options->configfs_root
+                                                               : ATTEST_CONFIGFS_TSM_ROOT;
+    const char *gramine_root = options->gramine_root != NULL ? options->gramine_root
+                                                             : ATTEST_GRAMINE_ROOT;
+    return pick_backend(ops, configfs_root, gramine_root, options->sim_dir, out_backend, diag);
+}
+
 attest_err attest_evidence_collect(const attest_evidence_options *options,
                                    attest_evidence *out_evidence, attest_diag *diag)
 {
@@ -291,13 +311,10 @@ attest_err attest_evidence_collect(const attest_evidence_options *options,
     const char *gramine_root = options->gramine_root != NULL ? options->gramine_root
                                                              : ATTEST_GRAMINE_ROOT;
 
-    attest_evidence_backend backend = options->backend;
-    if (backend == ATTEST_EVIDENCE_AUTO) {
-        attest_err err = pick_backend(ops, configfs_root, gramine_root, options->sim_dir,
-                                      &backend, diag);
-        if (err != ATTEST_OK) {
-            return err;
-        }
+    attest_evidence_backend backend = ATTEST_EVIDENCE_AUTO;
+    attest_err err = attest_evidence_backend_resolve(options, &backend, diag);
+    if (err != ATTEST_OK) {
+        return err;
     }
 
     switch (backend) {
