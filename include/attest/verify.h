@@ -184,6 +184,12 @@ char *attest_report_to_json(const attest_report *report, bool pretty);
  */
 struct json_t *attest_report_to_json_object(const attest_report *report);
 
+/*
+ * Builds the object of attest_report_to_json_object without its "claims"
+ * member: the outcome and every check, for responses that stay small.
+ */
+struct json_t *attest_report_checks_to_json_object(const attest_report *report);
+
 /* Writes report as readable text to file. */
 void attest_report_print(const attest_report *report, void *file);
 

@@ -45,6 +45,7 @@ typedef struct attest_request_body {
     const char *evidence_type;
     const char *nonce;
     const char *audience;
+    bool full_report; /* "report": "full" rather than the default "checks" */
     uint8_t *evidence;
     size_t evidence_size;
     uint8_t *runtime_data;
@@ -71,8 +72,9 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
         return false;
     }
     /* A misspelt field must not be dropped silently: "audiance" would lose the token's aud. */
-    static const char *const known[] = {"application", "evidence",  "evidence_type", "nonce",
-                                        "runtime_data", "audience", "policy",        "nonce_value"};
+    static const char *const known[] = {"application", "evidence", "evidence_type", "nonce",
+                                        "runtime_data", "audience", "report",        "policy",
+                                        "nonce_value"};
     const char *key = NULL;
     json_t *value = NULL;
     json_object_foreach((json_t *)json, key, value) {
@@ -98,6 +100,14 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
                                "runtime_data must be strings when present");
         return false;
     }
+    const char *report = NULL;
+    if (!optional_string(json, "report", &report) ||
+        (report != NULL && strcmp(report, "checks") != 0 && strcmp(report, "full") != 0)) {
+        attestd_response_error(response, 400, "request_invalid",
+                               "report must be \"checks\" (the default) or \"full\"");
+        return false;
+    }
+    out->full_report = report != NULL && strcmp(report, "full") == 0;
     if (needs_application && out->application == NULL) {
         attestd_response_error(response, 400, "request_invalid", "application is missing");
         return false;
@@ -214,6 +224,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
+    result.full_report = body.full_report;
 
     uint8_t report_data[ATTEST_REPORT_DATA_SIZE];
     bool has_report_data = false;
@@ -358,6 +369,10 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
+    /* A dry run debugs a policy, so its report shows the decoded quote unless told otherwise. */
+    const char *report = NULL;
+    result.full_report = !optional_string(request->json, "report", &report) || report == NULL ||
+                         strcmp(report, "full") == 0;
     attest_report_data_binding binding = {
         .rule = NULL,
         .expected = has_report_data ? report_data : NULL,

@@ -253,7 +253,11 @@ json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *ap
         json_object_set_new(failure, "message", json_string(result->message));
         json_object_set_new(object, "failure", failure);
     }
-    json_t *verification = result->has_report ? attest_report_to_json_object(result->report) : NULL;
+    json_t *verification = NULL;
+    if (result->has_report) {
+        verification = result->full_report ? attest_report_to_json_object(result->report)
+                                           : attest_report_checks_to_json_object(result->report);
+    }
     if (verification == NULL) {
         verification = json_null();
     }

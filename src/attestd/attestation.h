@@ -46,6 +46,8 @@ typedef struct attestd_evaluation {
     bool has_report;
     attest_appraisal appraisal;
     bool has_appraisal;
+    /* Whether the response's report carries the decoded quote ("claims") besides the checks. */
+    bool full_report;
 } attestd_evaluation;
 
 /* Allocates the report and returns false when out of memory. Free it with attestd_evaluation_clear. */
@@ -71,7 +73,8 @@ bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
 
 /*
  * Builds the native response object: verdict, application, policy_version
- * (0: null), failure, verification report and appraisal.
+ * (0: null), failure, verification report (with the quote's claims only
+ * when result->full_report is set) and appraisal.
  */
 json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *application,
                                 int64_t policy_version);

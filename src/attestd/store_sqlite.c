@@ -672,6 +672,7 @@ static void store_sqlite_close(attestd_store *base)
     pthread_cond_destroy(&store->checkpoint_requested_cond);
     pthread_mutex_destroy(&store->checkpoint_mutex);
     pthread_cond_destroy(&store->connection_freed);
+    pthread_mutex_destroy(&store->write_mutex);
     pthread_mutex_destroy(&store->mutex);
     free(store->connections);
     free(store->in_use);
@@ -723,6 +724,7 @@ attest_err attestd_store_open_sqlite(const char *path, const attestd_sqlite_opti
                                checked.connection_count);
     }
     if (pthread_mutex_init(&store->mutex, NULL) != 0 ||
+        pthread_mutex_init(&store->write_mutex, NULL) != 0 ||
         pthread_cond_init(&store->connection_freed, NULL) != 0 ||
         pthread_mutex_init(&store->checkpoint_mutex, NULL) != 0 ||
         pthread_cond_init(&store->checkpoint_requested_cond, NULL) != 0) {

@@ -39,6 +39,12 @@ typedef struct store_sqlite {
     sqlite3 **connections;
     bool *in_use;
     store_sqlite_statement_cache *statement_caches; /* one per connection */
+    /*
+     * Held around the hot writes (nonce, audit record): SQLite takes one
+     * writer at a time, and its busy handler would sleep a millisecond or
+     * more, so this process's writers queue here and wake at once instead.
+     */
+    pthread_mutex_t write_mutex;
     size_t connection_count;
 
     /*

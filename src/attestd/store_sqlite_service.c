@@ -63,7 +63,9 @@ attest_err store_sqlite_nonce_consume(attestd_store *base,
     store_sqlite_bind_blob(stmt, 1, nonce, ATTESTD_NONCE_SIZE, &rc);
     store_sqlite_bind_int64(stmt, 2, expires_at, &rc);
     if (rc == SQLITE_OK) {
+        pthread_mutex_lock(&store->write_mutex);
         rc = sqlite3_step(stmt);
+        pthread_mutex_unlock(&store->write_mutex);
     }
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         char prefix[17];
@@ -130,7 +132,9 @@ attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_re
     store_sqlite_bind_text(stmt, 9, record->client_address, &rc);
     store_sqlite_bind_text(stmt, 10, record->request_id, &rc);
     if (rc == SQLITE_OK) {
+        pthread_mutex_lock(&store->write_mutex);
         rc = sqlite3_step(stmt);
+        pthread_mutex_unlock(&store->write_mutex);
     }
     if (rc != SQLITE_DONE) {
         err = store_sqlite_error(db, rc, diag, "inserting the audit record of request '%s'",

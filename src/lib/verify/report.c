@@ -426,7 +426,8 @@ static json_t *checks_json(const attest_report *report)
     return array;
 }
 
-json_t *attest_report_to_json_object(const attest_report *report)
+/* Builds the report object, with the decoded quote's claims when with_claims is true. */
+static json_t *report_json(const attest_report *report, bool with_claims)
 {
     json_t *root = json_object();
     if (root == NULL) {
@@ -448,7 +449,9 @@ json_t *attest_report_to_json_object(const attest_report *report)
                                                     : json_null());
     json_object_set_new(root, "collateral_expired", json_boolean(report->collateral_expired));
     json_object_set_new(root, "verification_time", time_value(report->verification_time));
-    json_object_set_new(root, "claims", claims_json(report));
+    if (with_claims) {
+        json_object_set_new(root, "claims", claims_json(report));
+    }
     json_object_set_new(root, "checks", checks_json(report));
     if (!report->valid) {
         json_t *error = json_object();
@@ -458,6 +461,16 @@ json_t *attest_report_to_json_object(const attest_report *report)
         json_object_set_new(root, "error", error);
     }
     return root;
+}
+
+json_t *attest_report_to_json_object(const attest_report *report)
+{
+    return report_json(report, true);
+}
+
+json_t *attest_report_checks_to_json_object(const attest_report *report)
+{
+    return report_json(report, false);
 }
 
 char *attest_report_to_json(const attest_report *report, bool pretty)
