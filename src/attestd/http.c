@@ -26,6 +26,7 @@
 
 #include "api_admin.h"
 #include "api_attest.h"
+#include "api_bigdl.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -76,6 +77,9 @@ typedef enum route_template {
     ROUTE_OPENID_CONFIGURATION,
     ROUTE_SIGNING_KEY_ROTATE,
     ROUTE_COLLATERAL_REFRESH,
+    ROUTE_BIGDL_ENROLL,
+    ROUTE_BIGDL_REGISTER_POLICY,
+    ROUTE_BIGDL_VERIFY_QUOTE,
     ROUTE_COUNT_
 } route_template;
 
@@ -99,6 +103,9 @@ const char *const attestd_http_route_names[] = {
     "/.well-known/openid-configuration",
     "/v1/signing-keys/rotate",
     "/v1/collateral/refresh",
+    "/enroll",
+    "/registerPolicy",
+    "/verifyQuote",
 };
 const size_t attestd_http_route_count =
     sizeof(attestd_http_route_names) / sizeof(attestd_http_route_names[0]);
@@ -134,6 +141,10 @@ static const route routes[] = {
     {ROUTE_SIGNING_KEY_ROTATE, METHOD_POST, ROLE_ADMIN, BODY_NONE, attestd_api_key_rotate},
     {ROUTE_COLLATERAL_REFRESH, METHOD_POST, ROLE_ADMIN, BODY_JSON,
      attestd_api_collateral_refresh},
+    /* BigDL PPML API: the handlers check appID and apiKey from the body. */
+    {ROUTE_BIGDL_ENROLL, METHOD_GET, ROLE_ADMIN, BODY_NONE, attestd_bigdl_enroll},
+    {ROUTE_BIGDL_REGISTER_POLICY, METHOD_POST, 0, BODY_JSON, attestd_bigdl_register_policy},
+    {ROUTE_BIGDL_VERIFY_QUOTE, METHOD_POST, 0, BODY_JSON, attestd_bigdl_verify_quote},
 };
 
 struct attestd_server {
@@ -364,6 +375,15 @@ static size_t match_template(const char *url, attestd_request *request)
     }
     if (count == 1 && SEGMENT_IS(0, "metrics")) {
         return ROUTE_METRICS;
+    }
+    if (count == 1 && SEGMENT_IS(0, "enroll")) {
+        return ROUTE_BIGDL_ENROLL;
+    }
+    if (count == 1 && SEGMENT_IS(0, "registerPolicy")) {
+        return ROUTE_BIGDL_REGISTER_POLICY;
+    }
+    if (count == 1 && SEGMENT_IS(0, "verifyQuote")) {
+        return ROUTE_BIGDL_VERIFY_QUOTE;
     }
     if (count == 2 && SEGMENT_IS(0, ".well-known")) {
         if (SEGMENT_IS(1, "jwks.json")) {

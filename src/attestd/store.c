@@ -661,3 +661,88 @@ void attestd_signing_key_list_free(attestd_signing_key_list *list)
     list->items = NULL;
     list->count = 0;
 }
+
+/* Application-scoped keys and policy ids */
+
+attest_err attestd_store_application_enroll(attestd_store *store, const char *name,
+                                            const char *key, int64_t now, int64_t *out_id,
+                                            attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    attest_err err = check_name("application name", name, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+
+    uint8_t digest[ATTESTD_SHA256_SIZE];
+    err = hash_api_key(key, digest, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    err = store->ops->application_enroll(store, name, digest, now, out_id, diag);
+    OPENSSL_cleanse(digest, sizeof(digest));
+    return err;
+}
+
+attest_err attestd_store_application_key_check(attestd_store *store, const char *application,
+                                               const char *presented_key, attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    attest_err err = check_name("application name", application, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+
+    uint8_t presented[ATTESTD_SHA256_SIZE];
+    err = hash_api_key(presented_key, presented, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    uint8_t stored[ATTESTD_SHA256_SIZE];
+    err = store->ops->application_key_get(store, application, stored, diag);
+    if (err == ATTEST_ERR_NOT_FOUND) {
+        err = attest_diag_set(diag, ATTEST_ERR_API_KEY_UNKNOWN,
+                              "store: application '%s' has no scoped API key", application);
+    } else if (err == ATTEST_OK && CRYPTO_memcmp(stored, presented, sizeof(stored)) != 0) {
+        /* Both sides are hashes of the same size, so the comparison time reveals nothing. */
+        err = attest_diag_set(diag, ATTEST_ERR_API_KEY_UNKNOWN,
+                              "store: the presented key is not the scoped key of application '%s'",
+                              application);
+    }
+    OPENSSL_cleanse(presented, sizeof(presented));
+    OPENSSL_cleanse(stored, sizeof(stored));
+    return err;
+}
+
+attest_err attestd_store_policy_id_create(attestd_store *store, const char *policy_id,
+                                          const char *application, int64_t version, int64_t now,
+                                          attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    attest_err err = check_name("policy id", policy_id, diag);
+    if (err == ATTEST_OK) {
+        err = check_name("application name", application, diag);
+    }
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    if (version < 1) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "store: policy version %lld is not 1 or higher", (long long)version);
+    }
+    return store->ops->policy_id_create(store, policy_id, application, version, now, diag);
+}
+
+attest_err attestd_store_policy_id_get(attestd_store *store, const char *policy_id,
+                                       char out_application[ATTESTD_NAME_MAX_SIZE + 1],
+                                       int64_t *out_version, attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    STORE_CHECK_NOT_NULL(out_application, diag);
+    STORE_CHECK_NOT_NULL(out_version, diag);
+    attest_err err = check_name("policy id", policy_id, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    return store->ops->policy_id_get(store, policy_id, out_application, out_version, diag);
+}

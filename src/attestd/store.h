@@ -203,6 +203,19 @@ typedef struct attestd_store_ops {
     attest_err (*is_initialized)(attestd_store *store, bool *out_initialized,
                                  attest_diag *diag);
 
+    attest_err (*application_enroll)(attestd_store *store, const char *name,
+                                     const uint8_t key_sha256[ATTESTD_SHA256_SIZE], int64_t now,
+                                     int64_t *out_id, attest_diag *diag);
+    attest_err (*application_key_get)(attestd_store *store, const char *application,
+                                      uint8_t out_key_sha256[ATTESTD_SHA256_SIZE],
+                                      attest_diag *diag);
+    attest_err (*policy_id_create)(attestd_store *store, const char *policy_id,
+                                   const char *application, int64_t version, int64_t now,
+                                   attest_diag *diag);
+    attest_err (*policy_id_get)(attestd_store *store, const char *policy_id,
+                                char out_application[ATTESTD_NAME_MAX_SIZE + 1],
+                                int64_t *out_version, attest_diag *diag);
+
     attest_err (*nonce_consume)(attestd_store *store, const uint8_t nonce[ATTESTD_NONCE_SIZE],
                                 int64_t expires_at, attest_diag *diag);
     attest_err (*nonce_purge)(attestd_store *store, int64_t now, uint64_t *out_count,
@@ -362,6 +375,50 @@ ATTEST_MUST_USE attest_err attestd_store_api_key_list(attestd_store *store,
 ATTEST_MUST_USE attest_err attestd_store_api_key_revoke(attestd_store *store, const char *name,
                                                         int64_t now, attest_diag *diag);
 void attestd_api_key_list_free(attestd_api_key_list *list);
+
+/*
+ * Application-scoped keys and policy ids serve the compatibility APIs whose
+ * clients name the application and the policy in the request body (the
+ * BigDL PPML API, docs/api-bigdl.md). A scoped key authorizes requests for
+ * its one application and never a /v1 endpoint.
+ */
+
+/*
+ * Creates application name with its scoped key in one transaction. key is the
+ * secret that the caller generated and hands out once; only its SHA-256 is
+ * stored. Errors: ATTEST_ERR_ALREADY_EXISTS for a taken name or an identical key.
+ */
+ATTEST_MUST_USE attest_err attestd_store_application_enroll(attestd_store *store,
+                                                            const char *name, const char *key,
+                                                            int64_t now, int64_t *out_id,
+                                                            attest_diag *diag);
+/*
+ * Compares SHA-256(presented_key) with the scoped key of application in
+ * constant time. Errors: ATTEST_ERR_API_KEY_UNKNOWN when the application does
+ * not exist, has no scoped key or has another one. A caller responding to a
+ * client should not tell these apart.
+ */
+ATTEST_MUST_USE attest_err attestd_store_application_key_check(attestd_store *store,
+                                                               const char *application,
+                                                               const char *presented_key,
+                                                               attest_diag *diag);
+/*
+ * Names policy version `version` of application with policy_id (1 to 64
+ * bytes of [a-z0-9._-]). Errors: ATTEST_ERR_NOT_FOUND for an unknown
+ * application or version, ATTEST_ERR_ALREADY_EXISTS for a taken policy_id.
+ * Deleting the application deletes its policy ids.
+ */
+ATTEST_MUST_USE attest_err attestd_store_policy_id_create(attestd_store *store,
+                                                          const char *policy_id,
+                                                          const char *application,
+                                                          int64_t version, int64_t now,
+                                                          attest_diag *diag);
+/* Finds the application and version that policy_id names. Errors: ATTEST_ERR_NOT_FOUND. */
+ATTEST_MUST_USE attest_err attestd_store_policy_id_get(attestd_store *store,
+                                                       const char *policy_id,
+                                                       char out_application[ATTESTD_NAME_MAX_SIZE +
+                                                                            1],
+                                                       int64_t *out_version, attest_diag *diag);
 
 /*
  * Records nonce as consumed until expires_at. Returns ATTEST_OK the first

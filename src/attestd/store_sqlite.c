@@ -95,6 +95,21 @@ static const char *const migrations[] = {
     "  retired_at INTEGER"
     ");"
     "PRAGMA user_version = 1;",
+    /* 2: application-scoped API keys and policy ids of the compatibility APIs */
+    "CREATE TABLE application_keys ("
+    "  application_id INTEGER PRIMARY KEY REFERENCES applications (id) ON DELETE CASCADE,"
+    "  key_sha256 BLOB NOT NULL UNIQUE CHECK (length(key_sha256) = 32),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE policy_ids ("
+    "  policy_id TEXT PRIMARY KEY CHECK (length(policy_id) BETWEEN 1 AND 64),"
+    "  application_id INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  FOREIGN KEY (application_id, version) REFERENCES policies (application_id, version)"
+    "    ON DELETE CASCADE"
+    ");"
+    "PRAGMA user_version = 2;",
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -117,6 +132,10 @@ static const attestd_store_ops store_sqlite_ops = {
     .api_key_list = store_sqlite_api_key_list,
     .api_key_revoke = store_sqlite_api_key_revoke,
     .is_initialized = store_sqlite_is_initialized,
+    .application_enroll = store_sqlite_application_enroll,
+    .application_key_get = store_sqlite_application_key_get,
+    .policy_id_create = store_sqlite_policy_id_create,
+    .policy_id_get = store_sqlite_policy_id_get,
     .nonce_consume = store_sqlite_nonce_consume,
     .nonce_purge = store_sqlite_nonce_purge,
     .audit_insert = store_sqlite_audit_insert,

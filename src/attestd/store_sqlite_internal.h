@@ -157,6 +157,20 @@ attest_err store_sqlite_api_key_revoke(attestd_store *base, const char *name, in
 attest_err store_sqlite_is_initialized(attestd_store *base, bool *out_initialized,
                                        attest_diag *diag);
 
+/* Operations of store_sqlite_scoped.c: application-scoped keys and policy ids. */
+attest_err store_sqlite_application_enroll(attestd_store *base, const char *name,
+                                           const uint8_t key_sha256[ATTESTD_SHA256_SIZE],
+                                           int64_t now, int64_t *out_id, attest_diag *diag);
+attest_err store_sqlite_application_key_get(attestd_store *base, const char *application,
+                                            uint8_t out_key_sha256[ATTESTD_SHA256_SIZE],
+                                            attest_diag *diag);
+attest_err store_sqlite_policy_id_create(attestd_store *base, const char *policy_id,
+                                         const char *application, int64_t version, int64_t now,
+                                         attest_diag *diag);
+attest_err store_sqlite_policy_id_get(attestd_store *base, const char *policy_id,
+                                      char out_application[ATTESTD_NAME_MAX_SIZE + 1],
+                                      int64_t *out_version, attest_diag *diag);
+
 /* Operations of store_sqlite_service.c: nonces, audit, collateral, signing keys. */
 attest_err store_sqlite_nonce_consume(attestd_store *base,
                                       const uint8_t nonce[ATTESTD_NONCE_SIZE],

@@ -161,7 +161,7 @@ static void test_open_creates_private_wal_file(void **state)
     struct stat info;
     assert_int_equal(stat(f->path, &info), 0);
     assert_int_equal(info.st_mode & 0777, 0600);
-    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 2);
     assert_string_equal(attestd_store_backend(f->store), "sqlite");
 
     sqlite3 *db = NULL;
@@ -183,7 +183,7 @@ static void test_open_migrates_empty_file(void **state)
     assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 0);
 
     assert_attest(attestd_store_open_sqlite(f->path, NULL, &f->store, &diag), ATTEST_OK);
-    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 2);
     int64_t id = 0;
     assert_attest(attestd_store_application_create(f->store, "app", 10, &id, &diag), ATTEST_OK);
 }
@@ -203,7 +203,7 @@ static void test_reopen_keeps_data_and_version(void **state)
 
     attestd_sqlite_options options = {.synchronous = ATTESTD_SQLITE_SYNCHRONOUS_FULL};
     assert_attest(attestd_store_open_sqlite(f->path, &options, &f->store, &diag), ATTEST_OK);
-    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(read_pragma(f->path, "PRAGMA user_version"), 2);
     attestd_application application;
     assert_attest(attestd_store_application_get(f->store, "kept", &application, &diag),
                   ATTEST_OK);
@@ -590,6 +590,123 @@ static void test_api_key_lookup(void **state)
     assert_true(file_contains(wal_path, "audit-bot"));
     assert_int_equal(read_pragma(f->path, "SELECT length(key_sha256) FROM api_keys LIMIT 1"),
                      32);
+}
+
+/* Application-scoped keys and policy ids */
+
+static void test_application_enroll_and_key_check(void **state)
+{
+    fixture *f = *state;
+    int64_t id = 0;
+    assert_attest(attestd_store_application_enroll(f->store, "app-one", admin_key, 7, &id, &diag),
+                  ATTEST_OK);
+    attestd_application application;
+    assert_attest(attestd_store_application_get(f->store, "app-one", &application, &diag),
+                  ATTEST_OK);
+    assert_int_equal(application.id, id);
+    assert_int_equal(application.created_at, 7);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM application_keys"), 1);
+    /* The scoped key is not a /v1 key. */
+    attestd_api_key key;
+    assert_attest(attestd_store_api_key_lookup(f->store, admin_key, &key, &diag),
+                  ATTEST_ERR_API_KEY_UNKNOWN);
+
+    assert_attest(attestd_store_application_key_check(f->store, "app-one", admin_key, &diag),
+                  ATTEST_OK);
+    char wrong[sizeof(admin_key)];
+    memcpy(wrong, admin_key, sizeof(admin_key));
+    wrong[sizeof(wrong) - 2] = wrong[sizeof(wrong) - 2] == 'A' ? 'B' : 'A';
+    assert_attest(attestd_store_application_key_check(f->store, "app-one", wrong, &diag),
+                  ATTEST_ERR_API_KEY_UNKNOWN);
+    assert_attest(attestd_store_application_key_check(f->store, "missing", admin_key, &diag),
+                  ATTEST_ERR_API_KEY_UNKNOWN);
+}
+
+static void test_application_key_check_unscoped_app(void **state)
+{
+    fixture *f = *state;
+    int64_t id = 0;
+    assert_attest(attestd_store_application_create(f->store, "plain", 1, &id, &diag), ATTEST_OK);
+    assert_attest(attestd_store_application_key_check(f->store, "plain", admin_key, &diag),
+                  ATTEST_ERR_API_KEY_UNKNOWN);
+}
+
+static void test_application_enroll_conflicts(void **state)
+{
+    fixture *f = *state;
+    assert_attest(attestd_store_application_enroll(f->store, "taken", admin_key, 1, NULL, &diag),
+                  ATTEST_OK);
+    /* A taken name leaves no second key behind. */
+    assert_attest(attestd_store_application_enroll(f->store, "taken", auditor_key, 2, NULL, &diag),
+                  ATTEST_ERR_ALREADY_EXISTS);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM application_keys"), 1);
+    /* An identical key leaves no application behind. */
+    assert_attest(attestd_store_application_enroll(f->store, "other", admin_key, 3, NULL, &diag),
+                  ATTEST_ERR_ALREADY_EXISTS);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM applications"), 1);
+    assert_attest(attestd_store_application_enroll(f->store, "Bad Name", auditor_key, 4, NULL,
+                                                   &diag),
+                  ATTEST_ERR_ARGUMENT);
+    assert_attest(attestd_store_application_enroll(f->store, "ok", "", 4, NULL, &diag),
+                  ATTEST_ERR_ARGUMENT);
+}
+
+static void test_policy_id_create_and_get(void **state)
+{
+    fixture *f = *state;
+    int64_t version = 0;
+    assert_attest(attestd_store_application_enroll(f->store, "owner", admin_key, 1, NULL, &diag),
+                  ATTEST_OK);
+    assert_attest(attestd_store_policy_put(f->store, "owner", (const uint8_t *)"{}", 2, 2,
+                                           &version, &diag),
+                  ATTEST_OK);
+    assert_attest(attestd_store_policy_id_create(f->store, "pid-1", "owner", version, 3, &diag),
+                  ATTEST_OK);
+
+    char application[ATTESTD_NAME_MAX_SIZE + 1] = "";
+    int64_t found = 0;
+    assert_attest(attestd_store_policy_id_get(f->store, "pid-1", application, &found, &diag),
+                  ATTEST_OK);
+    assert_string_equal(application, "owner");
+    assert_int_equal(found, version);
+
+    assert_attest(attestd_store_policy_id_create(f->store, "pid-1", "owner", version, 4, &diag),
+                  ATTEST_ERR_ALREADY_EXISTS);
+    assert_attest(attestd_store_policy_id_create(f->store, "pid-2", "owner", version + 1, 4,
+                                                 &diag),
+                  ATTEST_ERR_NOT_FOUND);
+    assert_attest(attestd_store_policy_id_create(f->store, "pid-2", "nobody", 1, 4, &diag),
+                  ATTEST_ERR_NOT_FOUND);
+    assert_attest(attestd_store_policy_id_create(f->store, "pid-2", "owner", 0, 4, &diag),
+                  ATTEST_ERR_ARGUMENT);
+    assert_attest(attestd_store_policy_id_get(f->store, "pid-2", application, &found, &diag),
+                  ATTEST_ERR_NOT_FOUND);
+    assert_attest(attestd_store_policy_id_get(f->store, "PID 1", application, &found, &diag),
+                  ATTEST_ERR_ARGUMENT);
+}
+
+static void test_policy_id_deleted_with_application(void **state)
+{
+    fixture *f = *state;
+    int64_t version = 0;
+    assert_attest(attestd_store_application_enroll(f->store, "short", admin_key, 1, NULL, &diag),
+                  ATTEST_OK);
+    assert_attest(attestd_store_policy_put(f->store, "short", (const uint8_t *)"{}", 2, 2,
+                                           &version, &diag),
+                  ATTEST_OK);
+    assert_attest(attestd_store_policy_id_create(f->store, "pid", "short", version, 3, &diag),
+                  ATTEST_OK);
+    assert_attest(attestd_store_application_delete(f->store, "short", &diag), ATTEST_OK);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM policy_ids"), 0);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM application_keys"), 0);
+
+    char application[ATTESTD_NAME_MAX_SIZE + 1];
+    int64_t found = 0;
+    assert_attest(attestd_store_policy_id_get(f->store, "pid", application, &found, &diag),
+                  ATTEST_ERR_NOT_FOUND);
+    /* The same key may enroll again once its application is gone. */
+    assert_attest(attestd_store_application_enroll(f->store, "short", admin_key, 4, NULL, &diag),
+                  ATTEST_OK);
 }
 
 static void test_api_key_create_errors(void **state)
@@ -1173,6 +1290,11 @@ int main(void)
         STORE_TEST(test_policy_size_limits),
         STORE_TEST(test_api_key_lookup),
         STORE_TEST(test_api_key_create_errors),
+        STORE_TEST(test_application_enroll_and_key_check),
+        STORE_TEST(test_application_key_check_unscoped_app),
+        STORE_TEST(test_application_enroll_conflicts),
+        STORE_TEST(test_policy_id_create_and_get),
+        STORE_TEST(test_policy_id_deleted_with_application),
         STORE_TEST(test_store_initialize_once),
         STORE_TEST(test_nonce_replay_and_purge),
         STORE_TEST(test_nonce_concurrent_threads),
