@@ -175,6 +175,31 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(records[0]["verdict"], "accepted")
         self.assertEqual(records[0]["token_id"], claims["jti"])
 
+    def test_report_checks_or_full(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        replies = {}
+        for report in (None, "checks", "full"):
+            nonce = self.nonce(server)
+            quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+            fields = {} if report is None else {"report": report}
+            reply = self.attest(server, "trainer", quote, nonce["nonce"], **fields)
+            self.assertEqual(reply.status, 200, reply.body)
+            replies[report] = reply.json()
+        for report, result in replies.items():
+            self.assertEqual(result["verdict"], "accepted", report)
+            self.assertGreater(len(result["verification"]["checks"]), 10, report)
+        self.assertNotIn("claims", replies[None]["verification"])
+        self.assertNotIn("claims", replies["checks"]["verification"])
+        self.assertEqual(replies["full"]["verification"]["claims"]["body"]["mr_enclave"],
+                         MRENCLAVE)
+
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        reply = self.attest(server, "trainer", quote, nonce["nonce"], report="everything")
+        self.assertEqual(reply.status, 400, reply.body)
+        self.assertIn("report must be", reply.json()["error"]["message"])
+
     def test_relying_party_verifies_with_jwks_url(self):
         server = self.start("sgx")
         self.application(server, "trainer", sgx_policy())
