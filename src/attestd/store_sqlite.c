@@ -533,7 +533,7 @@ fail:
 
 /* WAL checkpoints */
 
-/* WAL size in pages from which a commit requests a checkpoint (SQLite's default of 1000). */
+/* WAL size in pages from which a commit requests a checkpoint (SQLite's own default is 1000). */
 #define STORE_SQLITE_CHECKPOINT_PAGES 4000
 
 /* Called by SQLite after each commit on a pooled connection, in place of its autocheckpoint. */
