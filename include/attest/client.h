@@ -90,14 +90,15 @@ typedef struct attest_client_result {
 /*
  * Runs one attestation with options (see the top of this file). A verdict of
  * either kind returns ATTEST_OK with out_result->accepted set.
- * Errors: ATTEST_ERR_ARGUMENT for missing or inconsistent options,
- * ATTEST_ERR_SOURCE_UNREACHABLE when the service cannot be reached or returns
- * 5xx on every attempt, ATTEST_ERR_SOURCE_TLS, ATTEST_ERR_SOURCE_HTTP_STATUS
- * for another status than 200, ATTEST_ERR_LIMIT for a response over
- * ATTEST_CLIENT_MAX_RESPONSE_SIZE, ATTEST_ERR_JSON_SYNTAX for a response that
- * is not a JSON object, ATTEST_ERR_JSON_FIELD for one without the expected
- * fields, and the errors of attest_evidence_collect and
- * attest_sim_quote. diag names the URL, status or field.
+ * Errors: ATTEST_ERR_ARGUMENT for missing or inconsistent options.
+ * ATTEST_ERR_SERVICE_UNREACHABLE when the service cannot be reached on any
+ * attempt. ATTEST_ERR_SERVICE_TLS when the TLS handshake or the certificate
+ * check fails. ATTEST_ERR_SERVICE_HTTP_STATUS for a status other than 200,
+ * for 5xx after the last attempt. ATTEST_ERR_LIMIT for a response over
+ * ATTEST_CLIENT_MAX_RESPONSE_SIZE. ATTEST_ERR_SERVICE_RESPONSE for a
+ * response that is not a JSON object or lacks the expected fields. Also the
+ * errors of attest_evidence_collect and attest_sim_quote. diag names the
+ * URL, status or field.
  */
 ATTEST_MUST_USE attest_err attest_client_attest(const attest_client_options *options,
                                                 attest_client_result *out_result,

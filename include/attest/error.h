@@ -267,7 +267,9 @@ extern "C" {
     X(ATTEST_ERR_NONCE_MAC, "nonce_mac_invalid",                                         \
       "nonce MAC does not verify with the service secret")                               \
     X(ATTEST_ERR_NONCE_NOT_YET_VALID, "nonce_not_yet_valid",                             \
-      "nonce issue time is later than now plus the clock skew") \
+      "nonce issue time is later than now plus the clock skew")                          \
+    X(ATTEST_ERR_TOKEN_CLAIM, "token_claim_mismatch",                                    \
+      "a token claim the relying party checks (sub, nonce) differs from the expected value") \
     /* collateral sources (PCCS, Intel PCS, cache: pccs.h) */                            \
     X(ATTEST_ERR_SOURCE_UNREACHABLE, "source_unreachable",                               \
       "collateral source cannot be reached or did not answer in time")                   \
@@ -280,7 +282,17 @@ extern "C" {
     X(ATTEST_ERR_SOURCE_HEADER, "source_header_invalid",                                 \
       "issuer chain header is missing, repeated or not URL-encoded PEM")                 \
     X(ATTEST_ERR_SOURCE_CACHE_EXPIRED, "source_cache_expired",                           \
-      "collateral source failed and the cached collateral is past its nextUpdate")
+      "collateral source failed and the cached collateral is past its nextUpdate")       \
+    /* the attestation service as its clients see it (client.h, the JWKS cache of token.h) */ \
+    X(ATTEST_ERR_SERVICE_UNREACHABLE, "service_unreachable",                             \
+      "attestation service cannot be reached or did not answer in time")                 \
+    X(ATTEST_ERR_SERVICE_TLS, "service_tls_failed",                                      \
+      "TLS with the attestation service failed (handshake, untrusted certificate or "    \
+      "wrong host name)")                                                                \
+    X(ATTEST_ERR_SERVICE_HTTP_STATUS, "service_http_status",                             \
+      "attestation service returned an HTTP status other than 200")                      \
+    X(ATTEST_ERR_SERVICE_RESPONSE, "service_response_invalid",                           \
+      "attestation service response is not a JSON object with the expected fields")
 
 typedef enum attest_err {
 #define ATTEST_ERR_ENUM(name, code, message) name,

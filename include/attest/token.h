@@ -317,8 +317,8 @@ void attest_jwks_cache_free(attest_jwks_cache *cache);
  * one fetched because kid is unknown (at most every min_refetch_seconds) or
  * the set is older than max_age_seconds. When kid is still unknown the set
  * is returned anyway and attest_token_verify reports the unknown kid.
- * Errors: ATTEST_ERR_SOURCE_UNREACHABLE, ATTEST_ERR_SOURCE_TLS,
- * ATTEST_ERR_SOURCE_HTTP_STATUS, ATTEST_ERR_LIMIT, ATTEST_ERR_JWKS_INVALID.
+ * Errors: ATTEST_ERR_SERVICE_UNREACHABLE, ATTEST_ERR_SERVICE_TLS,
+ * ATTEST_ERR_SERVICE_HTTP_STATUS, ATTEST_ERR_LIMIT, ATTEST_ERR_JWKS_INVALID.
  */
 ATTEST_MUST_USE attest_err attest_jwks_cache_get(attest_jwks_cache *cache, const char *kid,
                                                  time_t now, json_t **out_jwks,

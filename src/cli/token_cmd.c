@@ -43,7 +43,8 @@ static void token_usage(FILE *out)
             "        sub and nonce. TOKEN is a file or the token text. --jwks URL fetches the\n"
             "        service's JWKS (https, verified with the system CAs or --cacert);\n"
             "        keys named inside a token (jku, x5u, jwk, x5c) are rejected.\n"
-            "        Prints the claims.\n"
+            "        Prints the claims. --json prints a JSON object for every outcome,\n"
+            "        errors included.\n"
             "\n"
             "exit status: 0 done or token valid, 1 token invalid, 2 usage or file error\n",
             ATTEST_TOKEN_CLOCK_SKEW_DEFAULT);
@@ -371,22 +372,9 @@ typedef struct verify_args {
     bool json;
 } verify_args;
 
-/* Prints the outcome of attest token verify, as text or JSON, and returns the exit status. */
-static int verify_print(const verify_args *args, attest_err err, const attest_diag *diag,
-                        const json_t *claims)
+/* Prints the JSON object of an outcome to stdout. Returns -1 when out of memory. */
+static int verify_print_json(attest_err err, const attest_diag *diag, const json_t *claims)
 {
-    if (!args->json) {
-        if (err != ATTEST_OK) {
-            fprintf(stderr, "attest token verify: invalid: %s: %s\n", attest_err_code(err),
-                    diag->message[0] != '\0' ? diag->message : attest_err_message(err));
-            return CLI_EXIT_INVALID;
-        }
-        char *text = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("result: valid\nclaims: %s\n", text != NULL ? text : "(out of memory)");
-        free(text);
-        return CLI_EXIT_VALID;
-    }
-
     json_t *root = NULL;
     if (err == ATTEST_OK) {
         root = json_pack("{s:b,s:O}", "valid", 1, "claims", (json_t *)claims);
@@ -399,14 +387,61 @@ static int verify_print(const verify_args *args, attest_err err, const attest_di
     json_decref(root);
     if (text == NULL) {
         fprintf(stderr, "attest token verify: out of memory formatting the result\n");
-        return CLI_EXIT_USAGE;
+        return -1;
     }
     printf("%s\n", text);
     free(text);
-    return err == ATTEST_OK ? CLI_EXIT_VALID : CLI_EXIT_INVALID;
+    return 0;
 }
 
-static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_help)
+/* Prints the outcome of attest token verify, as text or JSON, and returns the exit status. */
+static int verify_print(const verify_args *args, attest_err err, const attest_diag *diag,
+                        const json_t *claims)
+{
+    if (args->json) {
+        if (verify_print_json(err, diag, claims) != 0) {
+            return CLI_EXIT_USAGE;
+        }
+        return err == ATTEST_OK ? CLI_EXIT_VALID : CLI_EXIT_INVALID;
+    }
+    if (err != ATTEST_OK) {
+        fprintf(stderr, "attest token verify: invalid: %s: %s\n", attest_err_code(err),
+                diag->message[0] != '\0' ? diag->message : attest_err_message(err));
+        return CLI_EXIT_INVALID;
+    }
+    char *text = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("result: valid\nclaims: %s\n", text != NULL ? text : "(out of memory)");
+    free(text);
+    return CLI_EXIT_VALID;
+}
+
+/*
+ * Reports an error that stopped verification before the token was checked
+ * (usage, token file, JWKS), as JSON on stdout with --json and as text on
+ * stderr otherwise, and returns CLI_EXIT_USAGE. action and path, when not
+ * NULL, say what failed on which file or URL.
+ */
+static int verify_error(bool json, const char *action, const char *path, attest_err err,
+                        const attest_diag *diag)
+{
+    const char *detail = diag->message[0] != '\0' ? diag->message : attest_err_message(err);
+    attest_diag full = {{0}};
+    if (action != NULL) {
+        attest_diag_set(&full, err, "%s %s failed: %s", action, path, detail);
+    } else {
+        attest_diag_set(&full, err, "%s", detail);
+    }
+    if (json) {
+        (void)verify_print_json(err, &full, NULL);
+    } else {
+        fprintf(stderr, "attest token verify: %s: %s\n", attest_err_code(err), full.message);
+    }
+    return CLI_EXIT_USAGE;
+}
+
+/* Parses the arguments of attest token verify. On failure, diag gets the reason. */
+static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_help,
+                             attest_diag *diag)
 {
     static const struct option options[] = {
         {"token", required_argument, NULL, 'k'},
@@ -422,6 +457,7 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    long long seconds = 0;
     int option;
     while ((option = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         switch (option) {
@@ -432,9 +468,12 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
             out->jwks_path = optarg;
             break;
         case 't':
-            if (parse_at(optarg, &out->at) != 0) {
+            if (cli_parse_seconds(optarg, &seconds) != 0) {
+                attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                                "--at \"%.64s\" is not a number of Unix seconds", optarg);
                 return -1;
             }
+            out->at = (time_t)seconds;
             break;
         case 'a':
             out->audience = optarg;
@@ -461,7 +500,8 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
             *out_help = true;
             return 0;
         default:
-            usage_error("verify: invalid option or missing value near \"%s\"", argv[optind - 1]);
+            attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                            "invalid option or missing value near \"%.64s\"", argv[optind - 1]);
             return -1;
         }
     }
@@ -470,12 +510,25 @@ static int verify_parse_args(int argc, char **argv, verify_args *out, bool *out_
     }
     if ((out->token_path == NULL && out->token_argument == NULL) || out->jwks_path == NULL ||
         optind != argc) {
-        usage_error("verify: a token (--token FILE, or TOKEN) and --jwks FILE|URL are "
-                    "required%s",
-                    "");
+        attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                        "a token (--token FILE, or TOKEN) and --jwks FILE|URL are required");
         return -1;
     }
     return 0;
+}
+
+/* True when argv has --json, so that a usage error can be reported as JSON as well. */
+static bool has_json_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            break;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* True when text names a URL rather than a file. */
@@ -493,18 +546,108 @@ static attest_err claim_equals(const json_t *claims, const char *name, const cha
     }
     const char *actual = json_string_value(json_object_get(claims, name));
     if (actual == NULL || strcmp(actual, expected) != 0) {
-        return attest_diag_set(diag, ATTEST_ERR_TOKEN_MALFORMED,
+        return attest_diag_set(diag, ATTEST_ERR_TOKEN_CLAIM,
                                "claim %s is \"%.80s\", expected \"%.80s\"", name,
                                actual != NULL ? actual : "(absent)", expected);
     }
     return ATTEST_OK;
 }
 
+/*
+ * Reads the token from --token FILE, or from TOKEN when it names a readable
+ * file, or else takes TOKEN as the token text. Trailing newlines are dropped.
+ */
+static int verify_token_read(const verify_args *args, uint8_t **out_token, size_t *out_size)
+{
+    attest_diag diag = {{0}};
+    uint8_t *token = NULL;
+    size_t size = 0;
+    if (args->token_path != NULL ||
+        (args->token_argument != NULL && access(args->token_argument, R_OK) == 0)) {
+        const char *path = args->token_path != NULL ? args->token_path : args->token_argument;
+        attest_err err = attest_file_read(path, ATTEST_TOKEN_MAX_SIZE + 2, &token, &size, &diag);
+        if (err != ATTEST_OK) {
+            return verify_error(args->json, "reading the token file", path, err, &diag);
+        }
+    } else {
+        token = (uint8_t *)strdup(args->token_argument);
+        if (token == NULL) {
+            return verify_error(args->json, NULL, NULL, ATTEST_ERR_NOMEM, &diag);
+        }
+        size = strlen(args->token_argument);
+    }
+    /* Files usually end in a newline, which is not part of the token. */
+    while (size > 0 && (token[size - 1] == '\n' || token[size - 1] == '\r')) {
+        size--;
+    }
+    *out_token = token;
+    *out_size = size;
+    return CLI_EXIT_VALID;
+}
+
+/*
+ * Loads the JWKS from --jwks: fetched from the URL, where the token's kid
+ * picks a key, or read from the file.
+ */
+static int verify_jwks_load(const verify_args *args, const uint8_t *token, size_t token_size,
+                            json_t **out_jwks)
+{
+    attest_diag diag = {{0}};
+    if (!is_url(args->jwks_path)) {
+        uint8_t *text = NULL;
+        size_t size = 0;
+        attest_err err = attest_file_read(args->jwks_path, ATTEST_JWKS_MAX_SIZE, &text, &size,
+                                          &diag);
+        if (err != ATTEST_OK) {
+            return verify_error(args->json, "reading the JWKS file", args->jwks_path, err, &diag);
+        }
+        err = attest_jwks_parse((const char *)text, size, out_jwks, &diag);
+        free(text);
+        if (err != ATTEST_OK) {
+            return verify_error(args->json, "parsing the JWKS", args->jwks_path, err, &diag);
+        }
+        return CLI_EXIT_VALID;
+    }
+
+    /* Keys come only from this URL, never from a URL or key inside the token. */
+    attest_jwks_cache_options cache_options;
+    attest_jwks_cache_options_init(&cache_options);
+    cache_options.url = args->jwks_path;
+    cache_options.ca_file = args->ca_file;
+    cache_options.insecure_tls = args->insecure_tls;
+    if (args->insecure_tls) {
+        fprintf(stderr, "attest token verify: warning: --insecure-tls: the JWKS server's "
+                        "certificate is not verified, which is insecure\n");
+    }
+    attest_jwks_cache *cache = NULL;
+    char kid[ATTEST_TOKEN_KID_SIZE] = "";
+    attest_err err = attest_jwks_cache_new(&cache_options, &cache, &diag);
+    if (err == ATTEST_OK &&
+        attest_token_header_kid((const char *)token, token_size, kid, NULL) != ATTEST_OK) {
+        kid[0] = '\0'; /* attest_token_verify reports the malformed token */
+    }
+    if (err == ATTEST_OK) {
+        err = attest_jwks_cache_get(cache, kid, time(NULL), out_jwks, &diag);
+    }
+    attest_jwks_cache_free(cache);
+    if (err != ATTEST_OK) {
+        /* The details of the cache's errors name the URL. */
+        return verify_error(args->json, NULL, NULL, err, &diag);
+    }
+    return CLI_EXIT_VALID;
+}
+
 static int token_verify(int argc, char **argv)
 {
     verify_args args = {.at = time(NULL)};
     bool help = false;
-    if (verify_parse_args(argc, argv, &args, &help) != 0) {
+    attest_diag diag = {{0}};
+    if (verify_parse_args(argc, argv, &args, &help, &diag) != 0) {
+        bool json = has_json_option(argc, argv);
+        verify_error(json, NULL, NULL, ATTEST_ERR_ARGUMENT, &diag);
+        if (!json) {
+            fprintf(stderr, "see: attest token verify --help\n");
+        }
         return CLI_EXIT_USAGE;
     }
     if (help) {
@@ -512,70 +655,17 @@ static int token_verify(int argc, char **argv)
         return CLI_EXIT_VALID;
     }
 
-    attest_diag diag = {{0}};
     uint8_t *token = NULL;
     size_t token_size = 0;
-    attest_err err = ATTEST_OK;
-    if (args.token_path != NULL ||
-        (args.token_argument != NULL && access(args.token_argument, R_OK) == 0)) {
-        const char *path = args.token_path != NULL ? args.token_path : args.token_argument;
-        err = attest_file_read(path, ATTEST_TOKEN_MAX_SIZE + 2, &token, &token_size, &diag);
-        if (err != ATTEST_OK) {
-            return file_error("reading", path, err, &diag);
-        }
-    } else {
-        token = (uint8_t *)strdup(args.token_argument);
-        if (token == NULL) {
-            return CLI_EXIT_USAGE;
-        }
-        token_size = strlen(args.token_argument);
+    int status = verify_token_read(&args, &token, &token_size);
+    if (status != CLI_EXIT_VALID) {
+        return status;
     }
-    /* Files usually end in a newline, which is not part of the token. */
-    while (token_size > 0 && (token[token_size - 1] == '\n' || token[token_size - 1] == '\r')) {
-        token_size--;
-    }
-
     json_t *jwks = NULL;
-    if (is_url(args.jwks_path)) {
-        /* Keys come only from this URL; the token's kid picks one of them. */
-        attest_jwks_cache_options cache_options;
-        attest_jwks_cache_options_init(&cache_options);
-        cache_options.url = args.jwks_path;
-        cache_options.ca_file = args.ca_file;
-        cache_options.insecure_tls = args.insecure_tls;
-        if (args.insecure_tls) {
-            fprintf(stderr, "attest token verify: warning: --insecure-tls: the JWKS server's "
-                            "certificate is not verified, which is insecure\n");
-        }
-        attest_jwks_cache *cache = NULL;
-        char kid[ATTEST_TOKEN_KID_SIZE] = "";
-        err = attest_jwks_cache_new(&cache_options, &cache, &diag);
-        if (err == ATTEST_OK &&
-            attest_token_header_kid((const char *)token, token_size, kid, NULL) != ATTEST_OK) {
-            kid[0] = '\0'; /* attest_token_verify reports the malformed token */
-        }
-        if (err == ATTEST_OK) {
-            err = attest_jwks_cache_get(cache, kid, time(NULL), &jwks, &diag);
-        }
-        attest_jwks_cache_free(cache);
-        if (err != ATTEST_OK) {
-            free(token);
-            return file_error("fetching the JWKS", args.jwks_path, err, &diag);
-        }
-    } else {
-        uint8_t *jwks_text = NULL;
-        size_t jwks_size = 0;
-        err = attest_file_read(args.jwks_path, ATTEST_JWKS_MAX_SIZE, &jwks_text, &jwks_size, &diag);
-        if (err != ATTEST_OK) {
-            free(token);
-            return file_error("reading", args.jwks_path, err, &diag);
-        }
-        err = attest_jwks_parse((const char *)jwks_text, jwks_size, &jwks, &diag);
-        free(jwks_text);
-        if (err != ATTEST_OK) {
-            free(token);
-            return file_error("parsing the JWKS", args.jwks_path, err, &diag);
-        }
+    status = verify_jwks_load(&args, token, token_size, &jwks);
+    if (status != CLI_EXIT_VALID) {
+        free(token);
+        return status;
     }
 
     attest_token_verify_options options;
@@ -583,14 +673,15 @@ static int token_verify(int argc, char **argv)
     options.audience = args.audience;
     options.issuer = args.issuer;
     json_t *claims = NULL;
-    err = attest_token_verify((const char *)token, token_size, jwks, &options, &claims, &diag);
+    attest_err err = attest_token_verify((const char *)token, token_size, jwks, &options,
+                                         &claims, &diag);
     if (err == ATTEST_OK) {
         err = claim_equals(claims, "sub", args.app, &diag);
     }
     if (err == ATTEST_OK) {
         err = claim_equals(claims, "nonce", args.nonce, &diag);
     }
-    int status = verify_print(&args, err, &diag, err == ATTEST_OK ? claims : NULL);
+    status = verify_print(&args, err, &diag, err == ATTEST_OK ? claims : NULL);
     json_decref(claims);
     json_decref(jwks);
     free(token);

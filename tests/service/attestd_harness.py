@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -115,7 +116,13 @@ class Server:
 
     def request(self, method, path, body=None, key=None, content_type="application/json",
                 headers=None):
-        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        context = None
+        if self.config.get("insecure_http"):
+            url = "http://127.0.0.1:%d%s" % (self.port, path)
+        else:
+            # A server with TLS is trusted through its own (self-signed) certificate.
+            url = "https://127.0.0.1:%d%s" % (self.port, path)
+            context = ssl.create_default_context(cafile=self.config["tls_cert_file"])
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -126,7 +133,7 @@ class Server:
             all_headers["Authorization"] = "Bearer " + key
         req = urllib.request.Request(url, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(req, timeout=15) as reply:
+            with urllib.request.urlopen(req, timeout=15, context=context) as reply:
                 return Response(reply.status, reply.headers, reply.read())
         except urllib.error.HTTPError as error:
             return Response(error.code, error.headers, error.read())

@@ -219,8 +219,10 @@ class AttestFlowTest(unittest.TestCase):
         wrong_app = verify("--app", "worker")
         self.assertEqual(wrong_app.returncode, 1, wrong_app.stdout)
         self.assertIn("claim sub", json.loads(wrong_app.stdout)["error"]["detail"])
+        self.assertEqual(json.loads(wrong_app.stdout)["error"]["code"], "token_claim_mismatch")
         wrong_nonce = verify("--nonce", "another")
         self.assertEqual(wrong_nonce.returncode, 1, wrong_nonce.stdout)
+        self.assertIn("claim nonce", json.loads(wrong_nonce.stdout)["error"]["detail"])
 
         # A header naming its own key URL is rejected before any signature check.
         header, payload, signature = token.split(".")
@@ -235,11 +237,96 @@ class AttestFlowTest(unittest.TestCase):
         other = base64.urlsafe_b64encode(b'{"sub":"admin"}').decode().rstrip("=")
         tampered = verify(token_text=".".join([header, other, signature]))
         self.assertEqual(tampered.returncode, 1, tampered.stdout)
+        self.assertEqual(json.loads(tampered.stdout)["error"]["code"], "token_signature_invalid")
 
+        # Past exp plus the 60 s clock skew; the token is otherwise genuine.
+        exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+        expired = verify("--at", str(exp + 61))
+        self.assertEqual(expired.returncode, 1, expired.stdout)
+        self.assertEqual(json.loads(expired.stdout)["error"]["code"], "token_expired")
+        within_skew = verify("--at", str(exp + 59))
+        self.assertEqual(within_skew.returncode, 0, within_skew.stdout)
+
+        # Errors before the token is checked are JSON objects too, with exit status 2.
         unreachable = subprocess.run([ATTEST, "token", "verify", token, "--jwks",
-                                      "http://127.0.0.1:1/.well-known/jwks.json"],
+                                      "http://127.0.0.1:1/.well-known/jwks.json", "--json"],
                                      capture_output=True, text=True, timeout=30)
         self.assertEqual(unreachable.returncode, 2, unreachable.stderr)
+        self.assertEqual(json.loads(unreachable.stdout)["error"]["code"], "service_unreachable")
+        missing = subprocess.run([ATTEST, "token", "verify", "--token", "/nonexistent/token.jwt",
+                                  "--jwks", jwks_url, "--json"],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(missing.returncode, 2, missing.stderr)
+        self.assertEqual(json.loads(missing.stdout)["error"]["code"], "io_error")
+        not_found = subprocess.run([ATTEST, "token", "verify", token, "--jwks",
+                                    jwks_url.replace("jwks.json", "missing.json"), "--json"],
+                                   capture_output=True, text=True, timeout=30)
+        self.assertEqual(not_found.returncode, 2, not_found.stderr)
+        self.assertEqual(json.loads(not_found.stdout)["error"]["code"], "service_http_status")
+        self.assertIn("404", json.loads(not_found.stdout)["error"]["detail"])
+
+    def test_relying_party_ignores_keys_named_in_token(self):
+        """Tokens signed by another key that their header names are rejected unfetched."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        token = self.attest(server, "trainer", quote, nonce["nonce"]).json()["token"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+
+        # Another party's key, published on another loopback server that counts requests.
+        other_key = ec.generate_private_key(ec.SECP256R1())
+        other_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(other_key.public_key()))
+        other_jwk["kid"] = "other-key"
+        requests = []
+
+        class KeyServer(BaseHTTPRequestHandler):
+            def do_GET(self):
+                requests.append(self.path)
+                body = json.dumps({"keys": [other_jwk]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        key_server = ThreadingHTTPServer(("127.0.0.1", 0), KeyServer)
+        thread = threading.Thread(target=key_server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(key_server.server_close)
+        self.addCleanup(key_server.shutdown)
+        other_url = "http://127.0.0.1:%d/jwks.json" % key_server.server_address[1]
+        certificate = self.jwks(server)["keys"][0]["x5c"]
+        jwks_url = "http://127.0.0.1:%d/.well-known/jwks.json" % server.port
+
+        headers = {"jku": {"jku": other_url}, "x5u": {"x5u": other_url},
+                   "jwk": {"jwk": other_jwk}, "x5c": {"x5c": certificate}}
+        for name, extra in headers.items():
+            with self.subTest(name):
+                forged = jwt.encode(claims, other_key, algorithm="ES256",
+                                    headers=dict(extra, kid="other-key"))
+                result = subprocess.run([ATTEST, "token", "verify", forged, "--jwks", jwks_url,
+                                         "--issuer", "https://attestd.test", "--json"],
+                                        capture_output=True, text=True, timeout=30)
+                self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+                error = json.loads(result.stdout)["error"]
+                self.assertEqual(error["code"], "token_malformed")
+                self.assertIn(name, error["detail"])
+        self.assertEqual(requests, [])
+
+        # Without such a header, the other key's token is rejected by kid.
+        plain = jwt.encode(claims, other_key, algorithm="ES256", headers={"kid": "other-key"})
+        result = subprocess.run([ATTEST, "token", "verify", plain, "--jwks", jwks_url, "--json"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertEqual(json.loads(result.stdout)["error"]["code"], "token_kid_unknown")
 
     def test_tdx_accepted(self):
         server = self.start("tdx")

@@ -7,6 +7,7 @@ collateral as PCS-style files. The client runs as the attest binary.
 
 import base64
 import hashlib
+import http.server
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -48,6 +50,52 @@ class Platform:
             self.collateral, "--at", str(int(time.time())))
 
 
+def self_signed_certificate(folder):
+    """Write a self-signed P-256 certificate for IP 127.0.0.1 and return (cert, key) paths."""
+    cert = os.path.join(folder, "cert.pem")
+    key = os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class FakeService:
+    """A loopback HTTP server that returns a fixed status and body for each path.
+
+    It stands in for a broken attestd, to check how the client names a bad
+    response. responses maps a path to (status, body bytes).
+    """
+
+    def __init__(self, responses):
+        replies = responses
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                self.rfile.read(length)
+                status, body = replies.get(self.path, (404, b'{"error": {"code": "not_found"}}'))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
 def sgx_policy(mrenclave):
     return {"evidence_types": ["sgx"], "sgx": {"mrenclave": [mrenclave]},
             "simulated_allowed": True}
@@ -66,9 +114,10 @@ class ClientTest(unittest.TestCase):
         self.work = tempfile.mkdtemp(prefix="attest-client-test-")
         self.addCleanup(shutil.rmtree, self.work, True)
 
-    def start(self):
+    def start(self, config=None):
         settings = {"trust_root": self.sim.root, "collateral_path": self.sim.collateral,
                     "issuer": "https://attestd.test"}
+        settings.update(config or {})
         server = Server(config=settings)
         server.start()
         self.addCleanup(self.stop, server)
@@ -166,7 +215,9 @@ class ClientTest(unittest.TestCase):
         server = self.start()
         result = self.client("attest", self.url(server), "missing")
         self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("service_http_status", result.stderr)
         self.assertIn("404", result.stderr)
+        self.assertIn("not_found", result.stderr)
 
     def test_attest_insecure_tls_warns(self):
         server = self.start()
@@ -292,11 +343,109 @@ class ClientTest(unittest.TestCase):
         elapsed = time.monotonic() - started
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertIn("5 attempt", result.stderr)
-        self.assertIn("source_unreachable", result.stderr)
+        self.assertIn("service_unreachable", result.stderr)
         # Waits of 0.2 + 0.4 + 0.8 + 1.6 s between the 5 attempts.
         self.assertGreaterEqual(elapsed, 2.9)
         self.assertLess(elapsed, 15)
         self.assertFalse(os.path.exists(out))
+
+    def test_attest_unreachable_names_service(self):
+        result = self.client("attest", "http://127.0.0.1:%d" % free_port(), "worker")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("1 attempt", result.stderr)
+        self.assertIn("service_unreachable", result.stderr)
+        self.assertNotIn("source_", result.stderr)
+
+    def test_attest_malformed_responses_named(self):
+        nonce = json.dumps({"nonce": "AQAA", "value": "ab" * 32}).encode()
+        cases = [
+            ("nonce not JSON", {"/v1/nonce": (200, b"<html>ok</html>")},
+             "service_response_invalid", "not a JSON object"),
+            ("nonce without value", {"/v1/nonce": (200, b'{"nonce": "AQAA"}')},
+             "service_response_invalid", '"value"'),
+            ("verdict unknown", {"/v1/nonce": (200, nonce),
+                                 "/v1/attest": (200, b'{"verdict": "maybe"}')},
+             "service_response_invalid", '"verdict"'),
+            ("accepted without token", {"/v1/nonce": (200, nonce),
+                                        "/v1/attest": (200, b'{"verdict": "accepted"}')},
+             "service_response_invalid", '"token"'),
+            ("service unavailable", {"/v1/nonce": (503, b'{"error": {"code": "store_busy", '
+                                                         b'"message": "database locked"}}')},
+             "service_http_status", "503 store_busy"),
+        ]
+        for name, responses, code, detail in cases:
+            with self.subTest(name):
+                fake = FakeService(responses)
+                try:
+                    result = self.client("attest", fake.url, "worker")
+                finally:
+                    fake.stop()
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(code, result.stderr)
+                self.assertIn(detail, result.stderr)
+
+    def test_https_needs_trusted_certificate(self):
+        cert, key = self_signed_certificate(self.work)
+        server = self.start({"insecure_http": False, "tls_cert_file": cert, "tls_key_file": key})
+        self.application(server, "trainer", sgx_policy(self.default_mrenclave()))
+        url = "https://127.0.0.1:%d" % server.port
+        token_file = os.path.join(self.work, "token.jwt")
+
+        untrusted = self.client("attest", url, "trainer", "--token-file", token_file)
+        self.assertEqual(untrusted.returncode, 2, untrusted.stderr)
+        self.assertIn("service_tls_failed", untrusted.stderr)
+        self.assertIn("certificate", untrusted.stderr)
+        self.assertFalse(os.path.exists(token_file))
+
+        # The right CA, but a host name that the certificate does not name.
+        wrong_name = self.client("attest", "https://localhost:%d" % server.port, "trainer",
+                                 "--cacert", cert)
+        self.assertEqual(wrong_name.returncode, 2, wrong_name.stderr)
+        self.assertIn("service_tls_failed", wrong_name.stderr)
+
+        trusted = self.client("attest", url, "trainer", "--cacert", cert, "--token-file",
+                              token_file)
+        self.assertEqual(trusted.returncode, 0, trusted.stderr)
+        self.assertNotIn("insecure", trusted.stderr)
+        with open(token_file, encoding="ascii") as token:
+            self.assertEqual(jwt_payload(token.read())["sub"], "trainer")
+
+        insecure = self.client("attest", url, "trainer", "--insecure-tls")
+        self.assertEqual(insecure.returncode, 0, insecure.stderr)
+        self.assertIn("--insecure-tls is insecure", insecure.stderr)
+
+    def test_https_jwks_needs_trusted_certificate(self):
+        cert, key = self_signed_certificate(self.work)
+        server = self.start({"insecure_http": False, "tls_cert_file": cert, "tls_key_file": key})
+        self.application(server, "trainer", sgx_policy(self.default_mrenclave()))
+        token_file = os.path.join(self.work, "token.jwt")
+        attested = self.client("attest", "https://127.0.0.1:%d" % server.port, "trainer",
+                               "--cacert", cert, "--token-file", token_file)
+        self.assertEqual(attested.returncode, 0, attested.stderr)
+        jwks_url = "https://127.0.0.1:%d/.well-known/jwks.json" % server.port
+
+        def verify(*extra):
+            return subprocess.run([ATTEST, "token", "verify", "--token", token_file, "--jwks",
+                                   jwks_url, "--issuer", "https://attestd.test", "--app",
+                                   "trainer", "--json"] + list(extra),
+                                  capture_output=True, text=True, timeout=30)
+
+        untrusted = verify()
+        self.assertEqual(untrusted.returncode, 2, untrusted.stdout + untrusted.stderr)
+        outcome = json.loads(untrusted.stdout)
+        self.assertFalse(outcome["valid"])
+        self.assertEqual(outcome["error"]["code"], "service_tls_failed")
+        self.assertIn(jwks_url, outcome["error"]["detail"])
+
+        trusted = verify("--cacert", cert)
+        self.assertEqual(trusted.returncode, 0, trusted.stdout + trusted.stderr)
+        self.assertEqual(json.loads(trusted.stdout)["claims"]["sub"], "trainer")
+        self.assertNotIn("insecure", trusted.stderr)
+
+        insecure = verify("--insecure-tls")
+        self.assertEqual(insecure.returncode, 0, insecure.stdout + insecure.stderr)
+        self.assertTrue(json.loads(insecure.stdout)["valid"])
+        self.assertIn("insecure", insecure.stderr)
 
 
 def main():

@@ -71,8 +71,8 @@ static char *base64_encode(const uint8_t *data, size_t size)
 }
 
 /*
- * Turns a non-200 response into an error naming the status and the service's
- * error code; sets *out_retriable for 5xx.
+ * Turns a non-200 response into ATTEST_ERR_SERVICE_HTTP_STATUS naming the
+ * status and the service's error code; sets *out_retriable for 5xx.
  */
 static attest_err status_error(const char *url, const client_http_response *response,
                                bool *out_retriable, attest_diag *diag)
@@ -88,9 +88,9 @@ static attest_err status_error(const char *url, const client_http_response *resp
         message = json_string_value(json_object_get(error, "message"));
     }
     *out_retriable = response->status >= 500 && response->status <= 599;
-    attest_err err = attest_diag_set(
-        diag, *out_retriable ? ATTEST_ERR_SOURCE_UNREACHABLE : ATTEST_ERR_SOURCE_HTTP_STATUS,
-        "%.120s returned HTTP %ld %.40s: %.80s", url, response->status, code, message);
+    attest_err err = attest_diag_set(diag, ATTEST_ERR_SERVICE_HTTP_STATUS,
+                                     "%.120s returned HTTP %ld %.40s: %.80s", url,
+                                     response->status, code, message);
     json_decref(root);
     return err;
 }
@@ -108,7 +108,7 @@ static attest_err post_json(const attest_client_options *options, const char *pa
     client_http_response response;
     err = client_http_post(options, url, body, &response, diag);
     if (err != ATTEST_OK) {
-        *out_retriable = err == ATTEST_ERR_SOURCE_UNREACHABLE;
+        *out_retriable = err == ATTEST_ERR_SERVICE_UNREACHABLE;
         return err;
     }
     if (response.status != 200) {
@@ -120,7 +120,7 @@ static attest_err post_json(const attest_client_options *options, const char *pa
     if (!json_is_object(root)) {
         json_decref(root);
         free(response.body);
-        return attest_diag_set(diag, ATTEST_ERR_JSON_SYNTAX,
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_RESPONSE,
                                "response of %.120s is not a JSON object", url);
     }
     *out_root = root;
@@ -148,7 +148,7 @@ static attest_err nonce_fetch(const attest_client_options *options, char **out_n
         attest_hex_decode_exact(value, strlen(value), out_value, ATTEST_NONCE_SIZE) !=
             ATTEST_OK) {
         json_decref(root);
-        return attest_diag_set(diag, ATTEST_ERR_JSON_FIELD,
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_RESPONSE,
                                "nonce response lacks \"nonce\" or a 64-hex-digit \"value\"");
     }
     *out_nonce = strdup(nonce);
@@ -233,14 +233,14 @@ static attest_err verdict_read(const json_t *root, attest_client_result *out_res
     const char *verdict = json_string_value(json_object_get(root, "verdict"));
     if (verdict == NULL ||
         (strcmp(verdict, "accepted") != 0 && strcmp(verdict, "rejected") != 0)) {
-        return attest_diag_set(diag, ATTEST_ERR_JSON_FIELD,
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_RESPONSE,
                                "attest response has no \"verdict\" of accepted or rejected");
     }
     out_result->accepted = strcmp(verdict, "accepted") == 0;
     if (out_result->accepted) {
         const char *token = json_string_value(json_object_get(root, "token"));
         if (token == NULL) {
-            return attest_diag_set(diag, ATTEST_ERR_JSON_FIELD,
+            return attest_diag_set(diag, ATTEST_ERR_SERVICE_RESPONSE,
                                    "accepted attest response has no \"token\" string");
         }
         out_result->token = strdup(token);

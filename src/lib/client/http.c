@@ -85,7 +85,7 @@ static attest_err curl_error_map(CURLcode code, const transfer *state, const cha
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-        return attest_diag_set(diag, ATTEST_ERR_SOURCE_TLS, "TLS with %.120s failed: %s", url,
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS, "TLS with %.120s failed: %s", url,
                                curl_easy_strerror(code));
     case CURLE_OUT_OF_MEMORY:
     case CURLE_WRITE_ERROR:
@@ -96,8 +96,8 @@ static attest_err curl_error_map(CURLcode code, const transfer *state, const cha
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
                                "service URL %.120s is not a valid http or https URL", url);
     default:
-        return attest_diag_set(diag, ATTEST_ERR_SOURCE_UNREACHABLE, "request to %.120s failed: %s",
-                               url, curl_easy_strerror(code));
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_UNREACHABLE,
+                               "request to %.120s failed: %s", url, curl_easy_strerror(code));
     }
 }
 
@@ -108,7 +108,8 @@ attest_err client_http_post(const attest_client_options *options, const char *ur
     memset(out_response, 0, sizeof(*out_response));
     pthread_once(&curl_once, curl_init);
     if (curl_init_result != CURLE_OK) {
-        return attest_diag_set(diag, ATTEST_ERR_SOURCE_UNREACHABLE, "curl_global_init failed: %s",
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_UNREACHABLE,
+                               "curl_global_init failed: %s",
                                curl_easy_strerror(curl_init_result));
     }
 
@@ -135,7 +136,7 @@ attest_err client_http_post(const attest_client_options *options, const char *ur
     long status = 0;
     if (err == ATTEST_OK &&
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
-        err = attest_diag_set(diag, ATTEST_ERR_SOURCE_UNREACHABLE, "no HTTP status from %.120s",
+        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_UNREACHABLE, "no HTTP status from %.120s",
                               url);
     }
     curl_easy_cleanup(curl);

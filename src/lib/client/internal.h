@@ -16,8 +16,8 @@ typedef struct client_http_response {
 /*
  * POSTs the JSON text body to url with the TLS and timeout settings of
  * options. Any HTTP status is a success; the caller frees out_response->body.
- * Errors: ATTEST_ERR_SOURCE_UNREACHABLE (connect failure, timeout),
- * ATTEST_ERR_SOURCE_TLS, ATTEST_ERR_LIMIT (body over
+ * Errors: ATTEST_ERR_SERVICE_UNREACHABLE (connect failure, timeout),
+ * ATTEST_ERR_SERVICE_TLS, ATTEST_ERR_LIMIT (body over
  * ATTEST_CLIENT_MAX_RESPONSE_SIZE), ATTEST_ERR_ARGUMENT, ATTEST_ERR_NOMEM.
  */
 ATTEST_MUST_USE attest_err client_http_post(const attest_client_options *options,

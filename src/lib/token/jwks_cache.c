@@ -136,20 +136,26 @@ static attest_err jwks_fetch(attest_jwks_cache *cache, time_t now, attest_diag *
     if (body.overflow) {
         err = attest_diag_set(diag, ATTEST_ERR_LIMIT, "JWKS at %s is larger than %d bytes",
                               cache->url, ATTEST_JWKS_MAX_SIZE);
-    } else if (result == CURLE_SSL_CACERT || result == CURLE_PEER_FAILED_VERIFICATION ||
-               result == CURLE_SSL_CONNECT_ERROR) {
-        err = attest_diag_set(diag, ATTEST_ERR_SOURCE_TLS, "TLS to %s failed: %s", cache->url,
-                              curl_easy_strerror(result));
+    } else if (result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CONNECT_ERROR ||
+               result == CURLE_SSL_CERTPROBLEM || result == CURLE_SSL_CIPHER ||
+               result == CURLE_SSL_CACERT_BADFILE) {
+        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS, "TLS with %.120s failed: %s",
+                              cache->url, curl_easy_strerror(result));
     } else if (result != CURLE_OK) {
-        err = attest_diag_set(diag, ATTEST_ERR_SOURCE_UNREACHABLE, "fetching %s failed: %s",
+        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_UNREACHABLE, "fetching %.120s failed: %s",
                               cache->url, curl_easy_strerror(result));
     } else if (status != 200) {
-        err = attest_diag_set(diag, ATTEST_ERR_SOURCE_HTTP_STATUS,
-                              "fetching %s returned HTTP %ld", cache->url, status);
+        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_HTTP_STATUS,
+                              "fetching %.120s returned HTTP %ld", cache->url, status);
     }
     json_t *jwks = NULL;
     if (err == ATTEST_OK) {
-        err = attest_jwks_parse(body.data != NULL ? body.data : "", body.size, &jwks, diag);
+        attest_diag parse_diag = {{0}};
+        err = attest_jwks_parse(body.data != NULL ? body.data : "", body.size, &jwks,
+                                &parse_diag);
+        if (err != ATTEST_OK) {
+            attest_diag_set(diag, err, "JWKS at %.120s: %s", cache->url, parse_diag.message);
+        }
     }
     free(body.data);
     if (err != ATTEST_OK) {
