@@ -480,8 +480,6 @@ static bool common_claims_add(const attestd_request *request, json_t *claims,
     const azure_runtime_data *runtime = &inputs->body->runtime;
     json_int_t issued = (json_int_t)inputs->now;
 
-    json_t *binding = json_pack("{s:s, s:b}", "rule", AZURE_BINDING_RULE, "checked",
-                                runtime->present);
     return set_value(claims, "iss", json_string(issuer)) &&
            set_value(claims, "sub", json_string(request->application)) &&
            set_value(claims, "iat", json_integer(issued)) &&
@@ -496,7 +494,9 @@ static bool common_claims_add(const attestd_request *request, json_t *claims,
            set_value(claims, "x-ms-policy-hash", policy_hash_json(inputs->stored)) &&
            (runtime->json == NULL ||
             set_value(claims, "x-ms-runtime", json_deep_copy(runtime->json))) &&
-           set_value(claims, "attestd_binding", binding) &&
+           set_value(claims, "attestd_binding",
+                     json_pack("{s:s, s:b}", "rule", AZURE_BINDING_RULE, "checked",
+                               runtime->present)) &&
            set_value(claims, "attestd_policy_id", json_string(policy_id)) &&
            set_value(claims, "attestd_tcb_status",
                      json_string(attest_tcb_status_name(report->tcb_status))) &&
