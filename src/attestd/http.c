@@ -27,6 +27,7 @@
 #include "api_admin.h"
 #include "api_attest.h"
 #include "api_bigdl.h"
+#include "api_azure.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -80,6 +81,10 @@ typedef enum route_template {
     ROUTE_BIGDL_ENROLL,
     ROUTE_BIGDL_REGISTER_POLICY,
     ROUTE_BIGDL_VERIFY_QUOTE,
+    ROUTE_AZURE_ATTEST_SGX,
+    ROUTE_AZURE_ATTEST_TDX,
+    ROUTE_AZURE_CERTS,
+    ROUTE_AZURE_OPENID_CONFIGURATION,
     ROUTE_COUNT_
 } route_template;
 
@@ -106,6 +111,10 @@ const char *const attestd_http_route_names[] = {
     "/enroll",
     "/registerPolicy",
     "/verifyQuote",
+    "/compat/azure/{application}/attest/SgxEnclave",
+    "/compat/azure/{application}/attest/TdxVm",
+    "/compat/azure/{application}/certs",
+    "/compat/azure/{application}/.well-known/openid-configuration",
 };
 const size_t attestd_http_route_count =
     sizeof(attestd_http_route_names) / sizeof(attestd_http_route_names[0]);
@@ -145,6 +154,11 @@ static const route routes[] = {
     {ROUTE_BIGDL_ENROLL, METHOD_GET, ROLE_ADMIN, BODY_NONE, attestd_bigdl_enroll},
     {ROUTE_BIGDL_REGISTER_POLICY, METHOD_POST, 0, BODY_JSON, attestd_bigdl_register_policy},
     {ROUTE_BIGDL_VERIFY_QUOTE, METHOD_POST, 0, BODY_JSON, attestd_bigdl_verify_quote},
+    {ROUTE_AZURE_ATTEST_SGX, METHOD_POST, 0, BODY_JSON, attestd_azure_attest_sgx},
+    {ROUTE_AZURE_ATTEST_TDX, METHOD_POST, 0, BODY_JSON, attestd_azure_attest_tdx},
+    {ROUTE_AZURE_CERTS, METHOD_GET, 0, BODY_NONE, attestd_azure_certs},
+    {ROUTE_AZURE_OPENID_CONFIGURATION, METHOD_GET, 0, BODY_NONE,
+     attestd_azure_openid_configuration},
 };
 
 struct attestd_server {
@@ -335,6 +349,40 @@ static bool copy_segment(const char *segment, size_t length, char *out, size_t c
 }
 
 /*
+ * Matches the Azure-compatible routes, /compat/azure/APPLICATION/REST, where
+ * REST has one or two segments, and fills request->application.
+ */
+static size_t match_azure_template(const char *const *segments, const size_t *lengths,
+                                   size_t count, attestd_request *request)
+{
+#define SEGMENT_IS(i, text)                                                                        \
+    (lengths[i] == strlen(text) && memcmp(segments[i], text, lengths[i]) == 0)
+    if (count < 4 || !SEGMENT_IS(1, "azure") ||
+        !copy_segment(segments[2], lengths[2], request->application,
+                      sizeof(request->application))) {
+        return ROUTE_UNMATCHED;
+    }
+    if (count == 4) {
+        return SEGMENT_IS(3, "certs") ? ROUTE_AZURE_CERTS : ROUTE_UNMATCHED;
+    }
+    if (count != 5) {
+        return ROUTE_UNMATCHED;
+    }
+    if (SEGMENT_IS(3, ".well-known")) {
+        return SEGMENT_IS(4, "openid-configuration") ? ROUTE_AZURE_OPENID_CONFIGURATION
+                                                     : ROUTE_UNMATCHED;
+    }
+    if (!SEGMENT_IS(3, "attest")) {
+        return ROUTE_UNMATCHED;
+    }
+    if (SEGMENT_IS(4, "SgxEnclave")) {
+        return ROUTE_AZURE_ATTEST_SGX;
+    }
+    return SEGMENT_IS(4, "TdxVm") ? ROUTE_AZURE_ATTEST_TDX : ROUTE_UNMATCHED;
+#undef SEGMENT_IS
+}
+
+/*
  * Matches url against the templates; returns the template (ROUTE_UNMATCHED
  * when none matches) and fills the path parameters of request.
  */
@@ -391,6 +439,9 @@ static size_t match_template(const char *url, attestd_request *request)
         }
         return SEGMENT_IS(1, "openid-configuration") ? ROUTE_OPENID_CONFIGURATION
                                                       : ROUTE_UNMATCHED;
+    }
+    if (count >= 1 && SEGMENT_IS(0, "compat")) {
+        return match_azure_template(segments, lengths, count, request);
     }
     if (count < 2 || !SEGMENT_IS(0, "v1")) {
         return ROUTE_UNMATCHED;
