@@ -127,6 +127,7 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
     if (!attestd_base64_decode(evidence_text, strlen(evidence_text), request->limits->max_evidence_size,
                        &out->evidence, &out->evidence_size) ||
         out->evidence_size == 0) {
+        request_body_clear(out);
         attestd_response_error(response, 400, "evidence_invalid",
                                "evidence is not standard base64 of 1 to %zu bytes",
                                request->limits->max_evidence_size);

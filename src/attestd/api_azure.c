@@ -296,6 +296,7 @@ static bool request_body_parse(const attestd_request *request, azure_tee tee,
     if (!attestd_base64url_decode(json_string_value(quote), json_string_length(quote), max_size,
                                   &out->quote, &out->quote_size) ||
         out->quote_size == 0) {
+        request_body_clear(out);
         AZURE_ERROR(response, 400, "quote_invalid",
                     "quote is not base64url of 1 to %zu bytes", max_size);
         return false;

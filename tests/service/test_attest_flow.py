@@ -448,6 +448,8 @@ class AttestFlowTest(unittest.TestCase):
                                        "evidence": "AA==" + evidence}, 400, "evidence_invalid"),
             ("whitespace in base64", {"application": "trainer",
                                       "evidence": " " + evidence[1:]}, 400, "evidence_invalid"),
+            ("empty evidence", {"application": "trainer", "evidence": ""}, 400,
+             "evidence_invalid"),
         ]
         for name, body, status, code in cases:
             with self.subTest(name):
