@@ -28,6 +28,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
+#include "util/base64.h"
 #include "util/hex.h"
 
 #define AZURE_BINDING_RULE "azure-runtime-data-sha256"
@@ -89,31 +90,6 @@ static bool name_listed(const char *const *names, const char *name)
         }
     }
     return false;
-}
-
-/* Writes data as base64url without padding into a new string freed with free(). */
-static char *base64url_encode(const uint8_t *data, size_t size)
-{
-    if (size > (size_t)INT32_MAX / 4 * 3 - 3) {
-        return NULL;
-    }
-    char *text = malloc((size + 2) / 3 * 4 + 1);
-    if (text == NULL) {
-        return NULL;
-    }
-    int length = EVP_EncodeBlock((unsigned char *)text, data, (int)size);
-    while (length > 0 && text[length - 1] == '=') {
-        length--;
-    }
-    text[length] = '\0';
-    for (int i = 0; i < length; i++) {
-        if (text[i] == '+') {
-            text[i] = '-';
-        } else if (text[i] == '/') {
-            text[i] = '_';
-        }
-    }
-    return text;
 }
 
 /* Returns the nesting depth of arrays and objects in value. jansson's parser bounds it. */
@@ -363,7 +339,7 @@ static bool sgx_claims_add(json_t *claims, const attest_quote *quote,
 
     /* Azure puts binary runtime data in x-ms-sgx-ehd as BASE64URL, and JSON in x-ms-runtime. */
     if (runtime->present && runtime->json == NULL) {
-        char *ehd = base64url_encode(runtime->bytes, runtime->size);
+        char *ehd = attest_base64url_encode(runtime->bytes, runtime->size);
         if (!set_value(claims, "x-ms-sgx-ehd", ehd != NULL ? json_string(ehd) : NULL)) {
             free(ehd);
             return false;
@@ -440,14 +416,14 @@ static bool tdx_claims_add(json_t *claims, const attest_report *report)
 /* Computes x-ms-policy-hash: BASE64URL(SHA256(UTF8(BASE64URL(UTF8(policy text))))). */
 static json_t *policy_hash_json(const attestd_policy *stored)
 {
-    char *encoded = base64url_encode(stored->document, stored->info.document_size);
+    char *encoded = attest_base64url_encode(stored->document, stored->info.document_size);
     if (encoded == NULL) {
         return NULL;
     }
     uint8_t digest[SHA256_DIGEST_LENGTH];
     SHA256((const uint8_t *)encoded, strlen(encoded), digest);
     free(encoded);
-    char *hash = base64url_encode(digest, sizeof(digest));
+    char *hash = attest_base64url_encode(digest, sizeof(digest));
     json_t *value = hash != NULL ? json_string(hash) : NULL;
     free(hash);
     return value;

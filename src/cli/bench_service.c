@@ -36,6 +36,7 @@
 #include <attest/attest.h>
 
 #include "cli.h"
+#include "util/base64.h"
 #include "util/hex.h"
 
 #define MAX_CONNECTIONS 1024
@@ -68,8 +69,6 @@ typedef struct bench_worker {
     size_t latency_capacity;
     char first_error[256];
 } bench_worker;
-
-static char *base64_encode(const uint8_t *data, size_t size);
 
 static double monotonic_seconds(void)
 {
@@ -165,7 +164,7 @@ static bool quote_for_nonce(attest_sim_platform *platform, const char *nonce_val
     if (attest_sim_quote(platform, &options, &quote, &size, NULL) != ATTEST_OK) {
         return false;
     }
-    *out = base64_encode(quote, size);
+    *out = attest_base64_encode(quote, size);
     free(quote);
     return *out != NULL;
 }
@@ -579,15 +578,6 @@ static double library_cached_rate(const local_service *service, double seconds)
     return rate;
 }
 
-static char *base64_encode(const uint8_t *data, size_t size)
-{
-    char *text = malloc(4 * ((size + 2) / 3) + 1);
-    if (text != NULL) {
-        EVP_EncodeBlock((unsigned char *)text, data, (int)size);
-    }
-    return text;
-}
-
 static void bench_service_usage(FILE *out)
 {
     fprintf(out,
@@ -694,7 +684,7 @@ int cli_bench_service(int argc, char **argv)
     snprintf(platform_dir, sizeof(platform_dir), "%s/platform", service.dir);
     bench_shared shared = {config.url, "bench", NULL, platform_dir, 0};
     if (service.pid <= 0) {
-        shared.evidence_b64 = base64_encode(evidence, evidence_size);
+        shared.evidence_b64 = attest_base64_encode(evidence, evidence_size);
     }
     bench_worker *workers = calloc(config.connections, sizeof(*workers));
     if ((service.pid <= 0 && shared.evidence_b64 == NULL) || workers == NULL) {

@@ -11,6 +11,7 @@
 #include <attest/client.h>
 
 #include "internal.h"
+#include "util/base64.h"
 #include "util/hex.h"
 
 #define DEFAULT_RETRY_DELAY_MS 200u
@@ -55,19 +56,6 @@ static attest_err url_join(const char *base, const char *path, char *out, attest
                                URL_MAX_SIZE - 1);
     }
     return ATTEST_OK;
-}
-
-/* Returns standard base64 with padding of data in a new string, or NULL when out of memory. */
-static char *base64_encode(const uint8_t *data, size_t size)
-{
-    size_t encoded_size = 4 * ((size + 2) / 3) + 1;
-    char *text = malloc(encoded_size);
-    if (text == NULL) {
-        return NULL;
-    }
-    /* EVP_EncodeBlock takes an int length; the callers' inputs are far below INT_MAX. */
-    EVP_EncodeBlock((unsigned char *)text, data, (int)size);
-    return text;
 }
 
 /*
@@ -202,10 +190,10 @@ static attest_err attest_body_build(const attest_client_options *options, const 
                                     const uint8_t *evidence, size_t evidence_size,
                                     char **out_body)
 {
-    char *evidence_text = base64_encode(evidence, evidence_size);
+    char *evidence_text = attest_base64_encode(evidence, evidence_size);
     char *runtime_text = NULL;
     if (options->runtime_data_size > 0) {
-        runtime_text = base64_encode(options->runtime_data, options->runtime_data_size);
+        runtime_text = attest_base64_encode(options->runtime_data, options->runtime_data_size);
     }
     json_t *body = json_object();
     bool ok = evidence_text != NULL && body != NULL &&
