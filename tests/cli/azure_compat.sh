@@ -145,6 +145,39 @@ else
     not_ok "the audit log has $records records, expected 4"
 fi
 
+# The npm package jose, given only the /certs URL, verifies a token of the Azure-compatible API.
+b64url() { base64 -w0 "$1" | tr '+/' '-_' | tr -d '='; }
+printf '{"quote": "%s", "runtimeData": {"data": "%s", "dataType": "Binary"}}' \
+    "$(b64url "$work/quote-runtime.bin")" "$(b64url "$work/runtime.bin")" >"$work/azure-request.json"
+curl -s --cacert "$work/tls-cert.pem" -H 'Content-Type: application/json' \
+    --data @"$work/azure-request.json" -o "$work/azure-reply.json" \
+    "$endpoint_base/compat/azure/enclave-app/attest/SgxEnclave?api-version=2022-08-01"
+jq -r '.token // empty' "$work/azure-reply.json" >"$work/azure-token"
+jose_verify() {
+    NODE_EXTRA_CA_CERTS="$work/tls-cert.pem" node "$root/tests/node/verify_token.mjs" \
+        --jwks "$endpoint_base/compat/azure/enclave-app/certs" \
+        --issuer "$endpoint_base/compat/azure/enclave-app" --subject enclave-app "$1"
+}
+jose_status=0
+jose_verify "$work/azure-token" >"$work/jose.json" 2>&1 || jose_status=$?
+if [ "$jose_status" -eq 0 ] &&
+    jq -e --arg m "$mrenclave" '.valid and .claims["x-ms-sgx-mrenclave"] == $m' \
+        "$work/jose.json" >/dev/null; then
+    ok "jose verifies the Azure-compatible token with the /certs URL only"
+else
+    not_ok "jose on the Azure-compatible token: exit $jose_status: $(head -c 600 "$work/jose.json")"
+fi
+# The same token with its payload swapped for another base64url text must fail.
+awk -F. '{ printf "%s.%s.%s", $1, "eyJzdWIiOiJlbmNsYXZlLWFwcCJ9", $3 }' "$work/azure-token" \
+    >"$work/azure-token-tampered"
+jose_status=0
+jose_verify "$work/azure-token-tampered" >"$work/jose-tampered.json" 2>&1 || jose_status=$?
+if [ "$jose_status" -eq 1 ] && jq -e '.valid == false' "$work/jose-tampered.json" >/dev/null; then
+    ok "jose rejects the Azure-compatible token with a swapped payload"
+else
+    not_ok "jose on a tampered token: exit $jose_status: $(head -c 600 "$work/jose-tampered.json")"
+fi
+
 kill "$server_pid"
 server_status=0
 wait "$server_pid" || server_status=$?
