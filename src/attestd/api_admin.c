@@ -443,11 +443,38 @@ static bool query_integer(const attestd_request *request, attestd_response *resp
     return true;
 }
 
+/* Stores the first query parameter that the audit list does not take into *cls. */
+static enum MHD_Result audit_query_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    (void)value;
+    static const char *const known[] = {"application", "verdict", "since", "until", "limit"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(key, known[i]) == 0) {
+            return MHD_YES;
+        }
+    }
+    *(const char **)cls = key;
+    return MHD_NO;
+}
+
 /* Fills the audit filter from the query; sets a 400 response on error. */
 static bool audit_filter_from_query(const attestd_request *request, attestd_response *response,
                                     attestd_audit_filter *out_filter)
 {
     attestd_audit_filter filter = {.verdict = ATTESTD_VERDICT_ANY, .limit = AUDIT_DEFAULT_LIMIT};
+    /* A misspelt filter such as "aplication" would list every record, so it is an error. */
+    const char *unknown = NULL;
+    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, audit_query_unknown,
+                              &unknown);
+    if (unknown != NULL) {
+        attestd_response_error(response, 400, "query_invalid",
+                               "unknown query parameter '%.40s'; the audit list takes "
+                               "application, verdict, since, until and limit",
+                               unknown);
+        return false;
+    }
     filter.application =
         MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, "application");
 

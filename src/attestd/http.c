@@ -617,10 +617,14 @@ static bool declared_length(struct MHD_Connection *connection, unsigned long lon
     return true;
 }
 
-static void reject_too_large(attestd_response *response, size_t limit, const char *stage)
+/* The settings behind the two body limits, as the 413 message names them. */
+#define UNAUTHENTICATED_LIMIT "of a request without an Authorization header (max_unauthenticated_body_size)"
+#define AUTHENTICATED_LIMIT "of an authenticated request (max_body_size)"
+
+static void reject_too_large(attestd_response *response, size_t limit, const char *which)
 {
     attestd_response_error(response, 413, "body_too_large",
-                           "request body exceeds the limit of %zu bytes %s", limit, stage);
+                           "request body exceeds the limit of %zu bytes %s", limit, which);
 }
 
 /* Finds the route of url and method; sets a 404 or 405 response when there is none. */
@@ -716,7 +720,7 @@ static void begin_request(attestd_server *server, request_state *state, const ch
                                                        MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
     state->body_limit = state->limits.max_unauthenticated_body_size;
     if (!has_credentials && has_length && length > state->body_limit) {
-        reject_too_large(response, state->body_limit, "before authentication");
+        reject_too_large(response, state->body_limit, UNAUTHENTICATED_LIMIT);
         return;
     }
 
@@ -727,7 +731,7 @@ static void begin_request(attestd_server *server, request_state *state, const ch
         state->body_limit = state->limits.max_body_size;
     }
     if (has_length && length > state->body_limit) {
-        reject_too_large(response, state->body_limit, "for this request");
+        reject_too_large(response, state->body_limit, AUTHENTICATED_LIMIT);
         return;
     }
 
@@ -747,8 +751,8 @@ static void append_body(request_state *state, const char *data, size_t size)
 {
     if (size > state->body_limit - state->body_size) {
         reject_too_large(&state->response, state->body_limit,
-                         state->request.authenticated ? "for this request"
-                                                      : "before authentication");
+                         state->request.authenticated ? AUTHENTICATED_LIMIT
+                                                      : UNAUTHENTICATED_LIMIT);
         free(state->body);
         state->body = NULL;
         state->body_size = 0;

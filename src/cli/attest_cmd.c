@@ -59,7 +59,7 @@ static void attest_usage(FILE *out, bool exec)
                 "\n"
                 "On acceptance PROGRAM replaces this process, with ATTEST_TOKEN_FILE naming the\n"
                 "token file (default: a new 0600 file in $XDG_RUNTIME_DIR or /tmp). An\n"
-                "unreachable service or HTTP 5xx is retried 5 times, 0.2 s apart, doubling.\n");
+                "unreachable service or HTTP 5xx gets at most 5 attempts, 0.2 s apart, doubling.\n");
     }
     fprintf(out, "\nexit status: 0 accepted, 1 rejected, 2 usage, file or service error\n");
 }

@@ -555,15 +555,21 @@ static attest_err claim_equals(const json_t *claims, const char *name, const cha
 
 /*
  * Reads the token from --token FILE, or from TOKEN when it names a readable
- * file, or else takes TOKEN as the token text. Trailing newlines are dropped.
+ * file or is not shaped as a token, or else takes TOKEN as the token text.
+ * Trailing newlines are dropped.
  */
 static int verify_token_read(const verify_args *args, uint8_t **out_token, size_t *out_size)
 {
     attest_diag diag = {{0}};
     uint8_t *token = NULL;
     size_t size = 0;
+    /* TOKEN without the two dots of a compact JWS is a path, so a missing file says so. */
+    size_t dots = 0;
+    for (const char *c = args->token_argument; c != NULL && *c != '\0'; c++) {
+        dots += *c == '.';
+    }
     if (args->token_path != NULL ||
-        (args->token_argument != NULL && access(args->token_argument, R_OK) == 0)) {
+        (args->token_argument != NULL && (access(args->token_argument, R_OK) == 0 || dots != 2))) {
         const char *path = args->token_path != NULL ? args->token_path : args->token_argument;
         attest_err err = attest_file_read(path, ATTEST_TOKEN_MAX_SIZE + 2, &token, &size, &diag);
         if (err != ATTEST_OK) {

@@ -218,6 +218,7 @@ class SharedServer(unittest.TestCase):
         self.assert_error(self.call("GET", "/v1/audit?verdict=maybe"), 400, "query_invalid")
         self.assert_error(self.call("GET", "/v1/audit?limit=0"), 400, "query_invalid")
         self.assert_error(self.call("GET", "/v1/audit?since=-1"), 400, "query_invalid")
+        self.assert_error(self.call("GET", "/v1/audit?aplication=trainer"), 400, "query_invalid")
 
     def test_malformed_json(self):
         self.assert_error(self.call("POST", "/v1/applications", b'{"name": '), 400,

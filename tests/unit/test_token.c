@@ -487,7 +487,7 @@ static void test_claims_rejected_inputs(void **state)
     json_t *claims = NULL;
     attest_diag diag = {{0}};
 
-    /* Affirming is only for an up-to-date, non-debug result. */
+    /* Affirming is only for an up-to-date, non-debug result from hardware. */
     report.tcb_status = ATTEST_TCB_OUT_OF_DATE;
     assert_int_equal(attest_token_claims_build(&report, &params, NOW, &claims, &diag),
                      ATTEST_ERR_ARGUMENT);
@@ -496,6 +496,11 @@ static void test_claims_rejected_inputs(void **state)
     report.debug = true;
     assert_int_equal(attest_token_claims_build(&report, &params, NOW, &claims, &diag),
                      ATTEST_ERR_ARGUMENT);
+    sgx_report_fill(&report);
+    report.simulated = true;
+    assert_int_equal(attest_token_claims_build(&report, &params, NOW, &claims, &diag),
+                     ATTEST_ERR_ARGUMENT);
+    assert_non_null(strstr(diag.message, "simulated platform"));
 
     /* An invalid report gets no token. */
     sgx_report_fill(&report);

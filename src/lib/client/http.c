@@ -85,8 +85,10 @@ static attest_err curl_error_map(CURLcode code, const transfer *state, const cha
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-        return attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS, "TLS with %.120s failed: %s", url,
-                               curl_easy_strerror(code));
+        return attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS,
+                               "TLS with %.120s failed: %s; pass the service's CA with --cacert"
+                               " FILE",
+                               url, curl_easy_strerror(code));
     case CURLE_OUT_OF_MEMORY:
     case CURLE_WRITE_ERROR:
         return attest_diag_set(diag, ATTEST_ERR_NOMEM, "reading the response of %.120s failed",

@@ -143,12 +143,14 @@ static attest_err params_check(const attest_report *report, const attest_token_p
     switch (params->status) {
     case ATTEST_EAR_AFFIRMING:
         /* Fail closed: a degraded result must be marked as the warning the policy accepted. */
-        if (report->tcb_status != ATTEST_TCB_UP_TO_DATE || report->debug) {
+        if (report->tcb_status != ATTEST_TCB_UP_TO_DATE || report->debug || report->simulated) {
             return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
-                                   "EAR status affirming needs TCB status UpToDate and no "
-                                   "debug mode, but the TCB status is %s%s; pass warning",
+                                   "EAR status affirming needs TCB status UpToDate, no debug "
+                                   "mode and hardware evidence, but the TCB status is %s%s%s; "
+                                   "pass warning",
                                    attest_tcb_status_name(report->tcb_status),
-                                   report->debug ? " in debug mode" : "");
+                                   report->debug ? " in debug mode" : "",
+                                   report->simulated ? " from a simulated platform" : "");
         }
         return ATTEST_OK;
     case ATTEST_EAR_WARNING:

@@ -139,7 +139,9 @@ static attest_err jwks_fetch(attest_jwks_cache *cache, time_t now, attest_diag *
     } else if (result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CONNECT_ERROR ||
                result == CURLE_SSL_CERTPROBLEM || result == CURLE_SSL_CIPHER ||
                result == CURLE_SSL_CACERT_BADFILE) {
-        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS, "TLS with %.120s failed: %s",
+        err = attest_diag_set(diag, ATTEST_ERR_SERVICE_TLS,
+                              "TLS with %.120s failed: %s; pass the service's CA with --cacert"
+                              " FILE",
                               cache->url, curl_easy_strerror(result));
     } else if (result != CURLE_OK) {
         err = attest_diag_set(diag, ATTEST_ERR_SERVICE_UNREACHABLE, "fetching %.120s failed: %s",
