@@ -269,7 +269,8 @@ extern "C" {
     X(ATTEST_ERR_NONCE_NOT_YET_VALID, "nonce_not_yet_valid",                             \
       "nonce issue time is later than now plus the clock skew")                          \
     X(ATTEST_ERR_TOKEN_CLAIM, "token_claim_mismatch",                                    \
-      "a token claim the relying party checks (sub, nonce) differs from the expected value") \
+      "a token claim the relying party checks (sub, nonce, eat_nonce) differs from the "     \
+      "expected value")                                                                  \
     /* collateral sources (PCCS, Intel PCS, cache: pccs.h) */                            \
     X(ATTEST_ERR_SOURCE_UNREACHABLE, "source_unreachable",                               \
       "collateral source cannot be reached or did not answer in time")                   \

@@ -416,8 +416,19 @@ static bool policy_register(const attestd_request *request, const char *app_id,
     int64_t version = 0;
     err = attestd_store_policy_put(request->store, app_id, (const uint8_t *)document,
                                    strlen(document), now, &version, &diag);
+    /*
+     * Only an application's first policy is activated: an active policy,
+     * perhaps an administrator's stricter one, also governs /v1/attest and
+     * the Azure-compatible API, which an application key must not change.
+     */
+    attestd_policy active;
     if (err == ATTEST_OK) {
-        err = attestd_store_policy_activate(request->store, app_id, version, &diag);
+        err = attestd_store_policy_get_active(request->store, app_id, &active, &diag);
+        if (err == ATTEST_OK) {
+            attestd_policy_free(&active);
+        } else if (err == ATTEST_ERR_NOT_FOUND) {
+            err = attestd_store_policy_activate(request->store, app_id, version, &diag);
+        }
     }
     if (err != ATTEST_OK) {
         return error_set_store(error, err, &diag);

@@ -39,8 +39,8 @@ static void token_usage(FILE *out)
             "sign:   signs the JSON object in FILE.json as a JWT, as is (no claim added).\n"
             "verify: checks the token's header, kid, signature, exp, nbf and iat at --at\n"
             "        (default: now) with %d s of clock skew, and iss and aud when given.\n"
-            "        A token with an aud claim needs --audience. --app and --nonce check\n"
-            "        sub and nonce. TOKEN is a file or the token text. --jwks URL fetches the\n"
+            "        A token with an aud claim needs --audience. --app checks sub, --nonce\n"
+            "        nonce and eat_nonce. TOKEN is a file or the token text. --jwks URL fetches the\n"
             "        service's JWKS (https, verified with the system CAs or --cacert);\n"
             "        keys named inside a token (jku, x5u, jwk, x5c) are rejected.\n"
             "        Prints the claims. --json prints a JSON object for every outcome,\n"
@@ -684,8 +684,16 @@ static int token_verify(int argc, char **argv)
     if (err == ATTEST_OK) {
         err = claim_equals(claims, "sub", args.app, &diag);
     }
+    /*
+     * eat_nonce as well: only the native API sets it, after consuming that
+     * nonce and checking its binding, while an API with its own binding rule
+     * (Azure's) echoes whatever nonce the caller sent in "nonce".
+     */
     if (err == ATTEST_OK) {
         err = claim_equals(claims, "nonce", args.nonce, &diag);
+    }
+    if (err == ATTEST_OK) {
+        err = claim_equals(claims, "eat_nonce", args.nonce, &diag);
     }
     status = verify_print(&args, err, &diag, err == ATTEST_OK ? claims : NULL);
     json_decref(claims);

@@ -151,10 +151,15 @@ class AzureApiTest(unittest.TestCase):
                                    self.certs_url(server, "enclave"), "--json"] + list(extra),
                                   capture_output=True, text=True, timeout=30)
 
-        good = verify("--issuer", ISSUER + "/compat/azure/enclave", "--app", "enclave",
-                      "--nonce", "n-1")
+        good = verify("--issuer", ISSUER + "/compat/azure/enclave", "--app", "enclave")
         self.assertEqual(good.returncode, 0, good.stdout + good.stderr)
         self.assertEqual(json.loads(good.stdout)["claims"]["x-ms-sgx-mrenclave"], MRENCLAVE)
+        self.assertEqual(json.loads(good.stdout)["claims"]["nonce"], "n-1")
+        # The echoed nonce proves no freshness, so --nonce needs the native eat_nonce.
+        echoed = verify("--app", "enclave", "--nonce", "n-1")
+        self.assertEqual(echoed.returncode, 1, echoed.stdout)
+        self.assertEqual(json.loads(echoed.stdout)["error"]["code"], "token_claim_mismatch")
+        self.assertIn("eat_nonce", json.loads(echoed.stdout)["error"]["detail"])
         wrong_issuer = verify("--issuer", ISSUER)
         self.assertEqual(wrong_issuer.returncode, 1, wrong_issuer.stdout)
         self.assertEqual(json.loads(wrong_issuer.stdout)["error"]["code"],
