@@ -48,7 +48,10 @@ static const setting settings[] = {
     {"tls_key_file", SETTING_PATH, FIELD(tls_key_file), TEXT(tls_key_file), 0, 0},
     {"threads", SETTING_UNSIGNED, FIELD(threads), 0, 1, 256},
     {"max_connections", SETTING_UNSIGNED, FIELD(max_connections), 0, 1, 100000},
+    {"max_connections_per_client", SETTING_UNSIGNED, FIELD(max_connections_per_client), 0, 0,
+     100000},
     {"connection_timeout_seconds", SETTING_UNSIGNED, FIELD(connection_timeout_seconds), 0, 1, 3600},
+    {"purge_interval_seconds", SETTING_UNSIGNED, FIELD(purge_interval_seconds), 0, 1, 86400},
     {"drain_timeout_seconds", SETTING_UNSIGNED, FIELD(drain_timeout_seconds), 0, 0, 3600},
     {"sqlite_synchronous", SETTING_SYNCHRONOUS, FIELD(sqlite_synchronous), 0, 0, 0},
     {"read_only", SETTING_BOOL, FIELD(read_only), 0, 0, 0},
@@ -83,7 +86,9 @@ void attestd_config_init_defaults(attestd_config *out_config)
     snprintf(out_config->data_dir, sizeof(out_config->data_dir), "%s", "/var/lib/attestd");
     out_config->threads = 4;
     out_config->max_connections = 256;
+    out_config->max_connections_per_client = 64;
     out_config->connection_timeout_seconds = 30;
+    out_config->purge_interval_seconds = 60;
     out_config->drain_timeout_seconds = 30;
     out_config->sqlite_synchronous = ATTESTD_SQLITE_SYNCHRONOUS_NORMAL;
     out_config->collateral_refresh_seconds = 3600;

@@ -45,7 +45,9 @@ typedef struct attestd_config {
     char tls_key_file[ATTESTD_CONFIG_PATH_MAX_SIZE + 1];  /* empty when unset */
     unsigned threads;
     unsigned max_connections;
+    unsigned max_connections_per_client; /* per client IP address; 0: no limit of its own */
     unsigned connection_timeout_seconds;
+    unsigned purge_interval_seconds;
     unsigned drain_timeout_seconds;
     attestd_sqlite_synchronous sqlite_synchronous;
     bool read_only;

@@ -1147,6 +1147,7 @@ attest_err attestd_server_start(const attestd_config *config, attestd_store *sto
         flags, 0, NULL, NULL, handle_access, server, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(config->max_connections + CONNECTION_MARGIN),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config->max_connections_per_client,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_seconds,
         MHD_OPTION_NOTIFY_COMPLETED, handle_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
         handle_connection, server, MHD_OPTION_EXTERNAL_LOGGER, log_daemon_message, NULL,

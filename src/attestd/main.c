@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -302,6 +303,31 @@ static void log_start(const attestd_config *config)
     }
 }
 
+/*
+ * Deletes consumed nonces and cached collateral whose expiry has passed, so
+ * the database does not grow with every attestation. An expired nonce is
+ * rejected by its MAC check, so its row is no longer needed against replay.
+ */
+static void purge_expired(attestd_store *store, time_t now)
+{
+    uint64_t nonces = 0;
+    uint64_t collateral = 0;
+    attest_diag diag = {{0}};
+    attest_err err = attestd_store_nonce_purge(store, (int64_t)now, &nonces, &diag);
+    if (err == ATTEST_OK) {
+        err = attestd_store_collateral_purge(store, (int64_t)now, &collateral, &diag);
+    }
+    if (err != ATTEST_OK) {
+        log_error("purge_failed", err, &diag);
+        return;
+    }
+    if (nonces > 0 || collateral > 0) {
+        attestd_log("info", "purged",
+                    json_pack("{s:I, s:I}", "nonces", (json_int_t)nonces, "collateral_entries",
+                              (json_int_t)collateral));
+    }
+}
+
 /* Reloads the configuration on SIGHUP; settings that need a restart are logged, not applied. */
 static void reload(const options *opts, attestd_config *running, attestd_server *server,
                    attestd_service *service)
@@ -410,7 +436,19 @@ static int run_serve(const options *opts, const attestd_config *initial)
     log_start(&config);
 
     int stop_signal = 0;
+    time_t next_purge = time(NULL) + (time_t)config.purge_interval_seconds;
     while (stop_signal == 0) {
+        /* Wake for a signal, or to purge what expired, which nothing else deletes. */
+        time_t now = time(NULL);
+        if (now >= next_purge) {
+            purge_expired(store, now);
+            next_purge = now + (time_t)config.purge_interval_seconds;
+        }
+        struct pollfd ready = {.fd = signal_fd, .events = POLLIN};
+        int polled = poll(&ready, 1, (int)(next_purge - now) * 1000);
+        if (polled == 0 || (polled < 0 && errno == EINTR)) {
+            continue;
+        }
         struct signalfd_siginfo info;
         ssize_t size = read(signal_fd, &info, sizeof(info));
         if (size != (ssize_t)sizeof(info)) {

@@ -397,7 +397,8 @@ static int local_service_start(local_service *service, const char *attestd, atte
                           "{\"insecure_http\": true, \"listen_address\": \"127.0.0.1\", "
                           "\"listen_port\": %d, \"data_dir\": \"%s/data\", "
                           "\"collateral_path\": \"%s\", \"trust_root\": \"%s/platform/root-ca.der\", "
-                          "\"max_connections\": %d, \"rate_limit_per_second\": 1000000, "
+                          "\"max_connections\": %d, \"max_connections_per_client\": 0, "
+                          "\"rate_limit_per_second\": 1000000, "
                           "\"rate_limit_burst\": 1000000, \"threads\": 4}",
                           port, service->dir, collateral_path, service->dir, MAX_CONNECTIONS);
     snprintf(path, sizeof(path), "%s/attestd.json", service->dir);

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -316,6 +317,57 @@ class SeparateServers(unittest.TestCase):
         result = subprocess.run([ATTESTD, "serve", "--config", server.config_path],
                                 capture_output=True, text=True, timeout=30)
         self.assertIn("unknown key 'colour'", result.stderr)
+
+    def test_expired_nonces_purged(self):
+        server = self.start({"nonce_lifetime_seconds": 1, "purge_interval_seconds": 1})
+        key = server.admin_key
+        self.assertEqual(server.request("POST", "/v1/applications", {"name": "payments"},
+                                        key=key).status, 201)
+        self.assertEqual(server.request("PUT", "/v1/applications/payments/policies",
+                                        read_policy(), key=key).status, 201)
+        self.assertEqual(server.request("POST", "/v1/applications/payments/policies/1/activate",
+                                        key=key).status, 200)
+        # The nonce is consumed before the evidence is looked at, so any base64 will do.
+        nonce = server.request("POST", "/v1/nonce").json()["nonce"]
+        reply = server.request("POST", "/v1/attest", {"application": "payments",
+                                                      "evidence": "AAAA", "nonce": nonce})
+        self.assertEqual(reply.status, 200, reply.body)
+        database = sqlite3.connect(os.path.join(server.data_dir, "attestd.db"))
+        try:
+            self.assertEqual(database.execute("SELECT count(*) FROM nonces").fetchone()[0], 1)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and database.execute(
+                    "SELECT count(*) FROM nonces").fetchone()[0] != 0:
+                time.sleep(0.2)
+            self.assertEqual(database.execute("SELECT count(*) FROM nonces").fetchone()[0], 0)
+        finally:
+            database.close()
+        purged = [event for event in server.log_events() if event.get("event") == "purged"]
+        self.assertEqual(purged[0]["nonces"], 1)
+
+    def test_connections_per_client_limited(self):
+        server = self.start({"max_connections_per_client": 2})
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+        try:
+            third = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            with third:
+                third.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                try:
+                    answer = third.recv(1024)
+                except ConnectionResetError:
+                    answer = b""
+            self.assertEqual(answer, b"", "a third connection from one address got a response")
+        finally:
+            for connection in idle:
+                connection.close()
+        deadline = time.monotonic() + 5
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status = server.request("GET", "/healthz").status
+            except OSError:
+                time.sleep(0.1)
+        self.assertEqual(status, 200)
 
     def test_rate_limit(self):
         server = self.start({"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
