@@ -83,6 +83,16 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
             found = strcmp(key, known[i]) == 0;
         }
         bool dry_run_only = strcmp(key, "policy") == 0 || strcmp(key, "nonce_value") == 0;
+        /* A dry run names its application in the path and consumes no nonce. */
+        bool attest_only = strcmp(key, "application") == 0 || strcmp(key, "nonce") == 0 ||
+                           strcmp(key, "audience") == 0;
+        if (!needs_application && attest_only) {
+            attestd_response_error(response, 400, "field_unknown",
+                                   "field \"%.40s\" belongs to /v1/attest; a dry run takes the "
+                                   "application from its path and a nonce as nonce_value",
+                                   key);
+            return false;
+        }
         if (!found || (needs_application && dry_run_only)) {
             attestd_response_error(response, 400, "field_unknown",
                                    "unknown field \"%.40s\"; docs/api.md lists the fields", key);
@@ -330,6 +340,15 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
     bool has_stored = false;
     attest_diag diag = {{0}};
     json_t *draft = json_object_get(request->json, "policy");
+    if (json_is_null(draft)) {
+        draft = NULL;
+    }
+    if (draft != NULL && !json_is_object(draft)) {
+        attestd_response_error(response, 400, "policy_invalid",
+                               "policy must be a JSON object: the draft policy document");
+        request_body_clear(&body);
+        return;
+    }
     if (draft != NULL) {
         char *text = json_dumps(draft, JSON_COMPACT | JSON_PRESERVE_ORDER);
         attest_err err = text != NULL ? attest_policy_parse(text, strlen(text), &policy, &diag)

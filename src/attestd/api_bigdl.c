@@ -177,6 +177,15 @@ static bool credentials_check(const attestd_request *request, const char **out_a
 
 void attestd_bigdl_enroll(const attestd_request *request, attestd_response *response)
 {
+    /* HEAD would create an application whose key nobody ever sees. */
+    if (strcmp(request->method, "GET") != 0) {
+        attestd_response_error(response, 405, "method_not_allowed",
+                               "%.16s is not allowed on /enroll, which creates an application; "
+                               "use GET",
+                               request->method);
+        attestd_response_header(response, "Allow", "GET");
+        return;
+    }
     char app_id[BIGDL_UUID_TEXT_SIZE + 1];
     char api_key[ATTESTD_API_KEY_TEXT_SIZE + 1];
     if (!uuid_generate(app_id) || attestd_api_key_generate(api_key) != ATTEST_OK) {

@@ -655,7 +655,7 @@ static bool match_route(request_state *state, const char *url)
     }
     if (state->matched == NULL) {
         attestd_response_error(response, 405, "method_not_allowed",
-                               "%s is not allowed here; allowed: %s", request->method, allowed);
+                               "%.16s is not allowed here; allowed: %s", request->method, allowed);
         attestd_response_header(response, "Allow", allowed);
         return false;
     }

@@ -122,10 +122,27 @@ static void set_text(json_t *fields, const char *name, const char *value)
     }
 }
 
+/*
+ * Returns the method when HTTP defines it, else "other", so that a client
+ * cannot make every failure a new kind by inventing method names.
+ */
+static const char *method_class(const char *method)
+{
+    static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",    "DELETE",
+                                        "OPTIONS", "CONNECT", "TRACE", "PATCH"};
+    for (size_t i = 0; method != NULL && i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(method, known[i]) == 0) {
+            return known[i];
+        }
+    }
+    return "other";
+}
+
 void attestd_log_request_failure(const attestd_request_failure *failure)
 {
+    const char *method = method_class(failure->method);
     char key[REPEAT_KEY_MAX_SIZE];
-    snprintf(key, sizeof(key), "%u %s %s %s", failure->status, failure->method, failure->route,
+    snprintf(key, sizeof(key), "%u %s %s %s", failure->status, method, failure->route,
              failure->error_code);
 
     pthread_mutex_lock(&log_mutex);
@@ -137,7 +154,7 @@ void attestd_log_request_failure(const attestd_request_failure *failure)
     json_t *fields = json_object();
     if (fields != NULL) {
         json_object_set_new(fields, "status", json_integer(failure->status));
-        set_text(fields, "method", failure->method);
+        set_text(fields, "method", method);
         set_text(fields, "route", failure->route);
         set_text(fields, "request_id", failure->request_id);
         set_text(fields, "application", failure->application);

@@ -502,6 +502,21 @@ class AttestFlowTest(unittest.TestCase):
         audit = server.request("GET", "/v1/audit?application=trainer", key=server.admin_key)
         self.assertEqual(audit.json()["records"], [])
 
+        evidence = base64.b64encode(quote).decode()
+        for field, value in (("nonce", "AQAA"), ("application", "trainer"), ("audience", "x")):
+            with self.subTest(field=field):
+                reply = server.request("POST", "/v1/applications/trainer/dry-run",
+                                       {"evidence": evidence, field: value}, key=server.admin_key)
+                self.assertEqual(reply.status, 400, reply.body)
+                self.assertEqual(reply.json()["error"]["code"], "field_unknown")
+        for draft in ("x", 5, []):
+            with self.subTest(draft=draft):
+                reply = server.request("POST", "/v1/applications/trainer/dry-run",
+                                       {"evidence": evidence, "policy": draft},
+                                       key=server.admin_key)
+                self.assertEqual(reply.status, 400, reply.body)
+                self.assertEqual(reply.json()["error"]["code"], "policy_invalid")
+
     def test_key_rotation_keeps_old_key_published(self):
         server = self.start("sgx")
         self.application(server, "trainer", sgx_policy())

@@ -390,6 +390,15 @@ class SeparateServers(unittest.TestCase):
         self.assertEqual(len(suppressed), 1)
         self.assertEqual(suppressed[0]["count"], 15)
 
+    def test_invented_methods_logged_as_one_kind(self):
+        server = self.start()
+        for number in range(20):
+            server.request("M%04d" % number + "X" * 200, "/healthz", key=None)
+        self.assertEqual(server.stop(), 0)
+        failed = [e for e in server.log_events() if e["event"] == "request_failed"]
+        self.assertEqual(len(failed), 5)
+        self.assertEqual({e["method"] for e in failed}, {"other"})
+
     def test_too_many_connections(self):
         server = self.start({"max_connections": 2, "threads": 1})
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]

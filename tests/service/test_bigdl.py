@@ -162,6 +162,11 @@ class BigDLTest(unittest.TestCase):
         server = self.start()
         reply = server.request("POST", "/enroll", {}, key=server.admin_key)
         self.assertEqual(reply.status, 405, reply.body)
+        # HEAD must not create an application whose apiKey is never shown.
+        head = server.request("HEAD", "/enroll", key=server.admin_key)
+        self.assertEqual(head.status, 405)
+        listed = server.request("GET", "/v1/applications", key=server.admin_key)
+        self.assertEqual(listed.json()["applications"], [])
 
     # /registerPolicy
 
