@@ -209,8 +209,10 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
     bool tdx = attest_quote_is_tdx(&result->report->quote);
     if (evidence_type != NULL && strcmp(evidence_type, tdx ? "tdx" : "sgx") != 0) {
         attestd_metrics_stage_failure(ATTESTD_STAGE_REQUEST);
-        attestd_evaluation_reject(result, "request", ATTEST_ERR_APPRAISAL_EVIDENCE_TYPE,
-                                  "evidence_type does not match the quote's TEE");
+        char message[96];
+        snprintf(message, sizeof(message), "the request is for %s evidence, but the quote is %s",
+                 evidence_type, tdx ? "a TDX quote" : "an SGX quote");
+        attestd_evaluation_reject(result, "request", ATTEST_ERR_APPRAISAL_EVIDENCE_TYPE, message);
         return;
     }
 

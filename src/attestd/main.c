@@ -403,9 +403,13 @@ static int run_serve(const options *opts, const attestd_config *initial)
     snprintf(database, sizeof(database), "%s/attestd.db", config.data_dir);
     if (stat(database, &database_info) != 0) {
         close(signal_fd);
+        char message[sizeof(database) + 128];
+        snprintf(message, sizeof(message),
+                 "no database at %s (relative paths start at the working folder): run "
+                 "'attestd init --data-dir DIR' first",
+                 database);
         attestd_log("error", "start_failed",
-                    json_pack("{s:s, s:s}", "error", "store_not_initialized", "message",
-                              "no database in data_dir: run 'attestd init --data-dir DIR' first"));
+                    json_pack("{s:s, s:s}", "error", "store_not_initialized", "message", message));
         return 1;
     }
 

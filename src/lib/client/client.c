@@ -301,6 +301,12 @@ static attest_err options_check(const attest_client_options *options, attest_dia
     if (options->service_url == NULL || options->service_url[0] == '\0') {
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT, "service URL is missing");
     }
+    if (strncmp(options->service_url, "https://", 8) != 0 &&
+        strncmp(options->service_url, "http://", 7) != 0) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "service URL \"%.120s\" does not start with https:// or http://",
+                               options->service_url);
+    }
     if (options->application == NULL || options->application[0] == '\0') {
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT, "application is missing");
     }
