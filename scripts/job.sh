@@ -8,9 +8,10 @@
 #    each with a policy that accepts simulated evidence and the MRENCLAVE of
 #    its binary (SHA-256 of the file, as attest exec measures it);
 # 4. attest-job-server and two attest-job-worker processes start through
-#    attest exec. Each worker sends its token to the server, which verifies
-#    it and sends back its own token, which the worker verifies. Only
-#    then does the worker send its vector, and the server returns the sum;
+#    attest exec. The server sends its token to each worker, which verifies
+#    it before sending its own token; the server verifies that token and
+#    accepts each token id once. Only then does the worker send its vector,
+#    and the server returns the sum;
 # 5. a copy of the worker binary with bytes appended is started the same way,
 #    so its measurement differs: the service rejects it and it never starts.
 #

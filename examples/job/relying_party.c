@@ -50,11 +50,39 @@ static int check_failed(attest_err err, const attest_diag *diag, char *failure)
     return -1;
 }
 
-/* Copies the string claim name into out (out_size bytes), or "(absent)". */
+/*
+ * Copies the string claim name into out (out_size bytes) through
+ * job_text_sanitize, since it is printed, or "(absent)".
+ */
 static void claim_copy(const json_t *claims, const char *name, char *out, size_t out_size)
 {
     const char *value = json_string_value(json_object_get(claims, name));
-    snprintf(out, out_size, "%s", value != NULL ? value : "(absent)");
+    char text[JOB_PEER_TEXT_SIZE] = "(absent)";
+    if (value != NULL) {
+        job_text_sanitize(value, strlen(value), text);
+    }
+    snprintf(out, out_size, "%s", text);
+}
+
+/*
+ * Checks that the jti is 1 to 63 printable ASCII characters without spaces,
+ * so that the server can compare it whole and print it as is.
+ */
+static int jti_check(const json_t *claims, char *failure)
+{
+    const char *jti = json_string_value(json_object_get(claims, "jti"));
+    size_t length = jti != NULL ? strlen(jti) : 0;
+    bool printable = length > 0 && length < JOB_JTI_SIZE;
+    for (size_t i = 0; printable && i < length; i++) {
+        printable = jti[i] > 0x20 && jti[i] < 0x7f;
+    }
+    if (!printable) {
+        snprintf(failure, JOB_MESSAGE_SIZE,
+                 "check jti failed: the token has no jti of 1 to %d printable characters",
+                 JOB_JTI_SIZE - 1);
+        return -1;
+    }
+    return 0;
 }
 
 int job_token_check(job_relying_party *party, const char *token, size_t size,
@@ -91,6 +119,12 @@ int job_token_check(job_relying_party *party, const char *token, size_t size,
         snprintf(failure, JOB_MESSAGE_SIZE,
                  "check sub failed: the token is for application \"%.100s\", expected \"%.100s\"",
                  subject != NULL ? subject : "(absent)", party->application);
+        json_decref(claims);
+        return -1;
+    }
+
+    /* The server rejects a second use of one jti, so it must be there and comparable. */
+    if (jti_check(claims, failure) != 0) {
         json_decref(claims);
         return -1;
     }

@@ -1,13 +1,15 @@
 /*
  * attest-job-server: the server of the demonstration job. Started through
- * attest exec, it waits for --workers workers on one TCP port. For each
- * connection it verifies the worker's token, sends its own token back,
- * and takes the worker's vector only after the worker has verified that
- * token. When every worker has sent its vector, it sends each of them the
+ * attest exec, it waits for --workers workers on one TCP port. To each
+ * connection it first sends its own token, then verifies the worker's
+ * token, and takes the worker's vector only after accepting that token.
+ * Each jti is accepted once, so one token fills at most one worker slot.
+ * When every worker has sent its vector, it sends each of them the
  * element-wise sum and exits with 0.
  *
- * Connections are handled one after another, each message within
- * --timeout, so a slow or hostile client delays the others by at most that.
+ * Connections are handled one after another, each within
+ * --connection-timeout and all within --timeout, so an idle or slow client
+ * is dropped after the connection timeout and the server goes on accepting.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -40,13 +41,15 @@ typedef struct server_options {
     const char *worker_app;
     const char *ca_file;
     bool insecure_tls;
-    int timeout_ms;
+    int timeout_ms;            /* for the whole job */
+    int connection_timeout_ms; /* for one connection, from accept to the vector */
 } server_options;
 
 /* A worker whose token was verified and whose vector was added. */
 typedef struct worker_slot {
     int fd;
     char peer[64];
+    char jti[JOB_JTI_SIZE]; /* of the worker's token, accepted once per job */
 } worker_slot;
 
 typedef struct server_state {
@@ -58,6 +61,7 @@ typedef struct server_state {
     size_t worker_count;
     int64_t sum[JOB_MAX_NUMBERS];
     size_t number_count; /* of the first vector, which every other one must match */
+    int64_t deadline_ms; /* of the whole job, on the monotonic clock */
     uint8_t buffer[ATTEST_TOKEN_MAX_SIZE];
 } server_state;
 
@@ -66,7 +70,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: " PROGRAM " --service URL --workers N [--port PORT] [--address IPV4]\n"
             "       [--jwks URL] [--issuer ISS] [--worker-app ID] [--cacert FILE]\n"
-            "       [--insecure-tls] [--timeout SECONDS]\n"
+            "       [--insecure-tls] [--timeout SECONDS] [--connection-timeout SECONDS]\n"
             "\n"
             "  --service URL      attestd base URL; the JWKS is URL" JWKS_PATH "\n"
             "  --workers N        workers to wait for, 1 to %d\n"
@@ -77,11 +81,14 @@ static void usage(FILE *out)
             "  --worker-app ID    sub that workers' tokens must have (default: job-worker)\n"
             "  --cacert FILE      CA certificates for the JWKS fetch (default: system store)\n"
             "  --insecure-tls     do not verify the JWKS server's certificate (insecure)\n"
-            "  --timeout SECONDS  wait for each message and for all workers (default: %d)\n"
+            "  --timeout SECONDS  wait for all workers, and so the whole job (default: %d)\n"
+            "  --connection-timeout SECONDS\n"
+            "                     time for one connection, from accept to the worker's vector;\n"
+            "                     an idle or slow client is dropped after it (default: %d)\n"
             "\n"
             "Reads its own token from ATTEST_TOKEN_FILE, which attest exec sets.\n"
             "exit status: 0 every worker got the result, 1 otherwise, 2 usage error\n",
-            MAX_WORKERS, JOB_DEFAULT_TIMEOUT_SECONDS);
+            MAX_WORKERS, JOB_DEFAULT_TIMEOUT_SECONDS, JOB_DEFAULT_CONNECTION_TIMEOUT_SECONDS);
 }
 
 /* Parses a decimal integer from minimum to maximum; returns -1 when text is not one. */
@@ -105,10 +112,15 @@ static int options_parse(int argc, char **argv, server_options *out, char *jwks_
         {"jwks", required_argument, NULL, 'j'},     {"issuer", required_argument, NULL, 'i'},
         {"worker-app", required_argument, NULL, 'W'}, {"cacert", required_argument, NULL, 'c'},
         {"insecure-tls", no_argument, NULL, 'k'},   {"timeout", required_argument, NULL, 't'},
+        {"connection-timeout", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    *out = (server_options){.address = "127.0.0.1", .worker_app = "job-worker",
-                            .timeout_ms = JOB_DEFAULT_TIMEOUT_SECONDS * 1000};
+    *out = (server_options){
+        .address = "127.0.0.1",
+        .worker_app = "job-worker",
+        .timeout_ms = JOB_DEFAULT_TIMEOUT_SECONDS * 1000,
+        .connection_timeout_ms = JOB_DEFAULT_CONNECTION_TIMEOUT_SECONDS * 1000,
+    };
     int option;
     opterr = 0;
     while ((option = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
@@ -150,6 +162,15 @@ static int options_parse(int argc, char **argv, server_options *out, char *jwks_
         case 't':
             if (job_seconds_parse(optarg, &out->timeout_ms) != 0) {
                 fprintf(stderr, PROGRAM ": invalid --timeout \"%s\": expected 1 to 3600 seconds\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 'T':
+            if (job_seconds_parse(optarg, &out->connection_timeout_ms) != 0) {
+                fprintf(stderr,
+                        PROGRAM ": invalid --connection-timeout \"%s\": expected 1 to 3600 "
+                                "seconds\n",
                         optarg);
                 return -1;
             }
@@ -218,63 +239,118 @@ static int listen_open(const server_options *options)
     return fd;
 }
 
+/* Returns the milliseconds left until deadline (monotonic), at least 0. */
+static int remaining_ms(int64_t deadline)
+{
+    int64_t remaining = deadline - job_monotonic_ms();
+    return remaining > 0 ? (int)remaining : 0;
+}
+
 /* Sends a rejection to the peer, best effort, since the connection is closed anyway. */
-static void reject_send(server_state *state, int fd, const char *reason)
+static void reject_send(int fd, const char *reason, int64_t deadline)
 {
     char error[JOB_MESSAGE_SIZE];
     size_t size = strnlen(reason, JOB_MAX_REASON_SIZE);
-    (void)job_frame_write(fd, JOB_MESSAGE_REJECT, reason, size, state->options->timeout_ms,
-                          error);
+    (void)job_frame_write(fd, JOB_MESSAGE_REJECT, reason, size, remaining_ms(deadline), error);
+}
+
+/* Returns the slot of the worker that was accepted with jti, or NULL. */
+static const worker_slot *worker_find_jti(const server_state *state, const char *jti)
+{
+    for (size_t i = 0; i < state->worker_count; i++) {
+        if (strcmp(state->workers[i].jti, jti) == 0) {
+            return &state->workers[i];
+        }
+    }
+    return NULL;
 }
 
 /*
- * Runs the exchange with one connected worker up to its vector. Returns 1
- * when the worker was verified and its vector added (fd stays open), 0
- * when the worker was rejected or failed (the caller closes fd).
+ * Verifies the worker's token in state->buffer (size bytes) and that no
+ * other worker of this job was accepted with its jti. Returns 0 with
+ * out_summary filled, or -1 after printing why and sending it to the worker.
  */
-static int worker_serve(server_state *state, int fd, const char *peer)
+static int worker_token_check(server_state *state, int fd, const char *peer, size_t size,
+                              int64_t deadline, job_token_summary *out_summary)
 {
-    const int timeout_ms = state->options->timeout_ms;
+    job_token_summary summary;
+    char failure[JOB_MESSAGE_SIZE];
+    char printable[JOB_PEER_TEXT_SIZE];
+    if (job_token_check(&state->party, (const char *)state->buffer, size, &summary, failure) != 0) {
+        job_text_sanitize(failure, strlen(failure), printable);
+        printf("server: worker %s rejected: %s\n", peer, printable);
+        reject_send(fd, failure, deadline);
+        return -1;
+    }
+
+    /* A bearer token can be copied: without this, one token could fill every slot. */
+    const worker_slot *holder = worker_find_jti(state, summary.jti);
+    if (holder != NULL) {
+        snprintf(failure, sizeof(failure),
+                 "check jti failed: token %s was already used by another worker (%s)",
+                 summary.jti, holder->peer);
+        printf("server: worker %s rejected: %s\n", peer, failure);
+        reject_send(fd, failure, deadline);
+        return -1;
+    }
+    *out_summary = summary;
+    return 0;
+}
+
+/*
+ * Runs the exchange with one connected worker up to its vector, all before
+ * deadline (monotonic). Returns 1 when the worker was verified and its
+ * vector added (fd stays open and out_jti contains its token's jti), 0 when
+ * the worker was rejected or failed (the caller closes fd).
+ */
+static int worker_serve(server_state *state, int fd, const char *peer, int64_t deadline,
+                        char *out_jti)
+{
     char error[JOB_MESSAGE_SIZE];
+    char printable[JOB_PEER_TEXT_SIZE];
     uint8_t type = 0;
     size_t size = 0;
 
-    /* 1. The worker's token, verified before anything of ours is sent. */
-    if (job_frame_read(fd, &type, state->buffer, sizeof(state->buffer), &size, timeout_ms,
-                       error) != 0) {
+    /* 1. Our token first, so the worker can verify us before it sends its own. */
+    if (job_frame_write(fd, JOB_MESSAGE_TOKEN, state->own_token, state->own_token_size,
+                        remaining_ms(deadline), error) != 0) {
+        printf("server: worker %s: sending the server's token failed: %s\n", peer, error);
+        return 0;
+    }
+
+    /* 2. The worker's token, or its rejection of ours. */
+    if (job_frame_read(fd, &type, state->buffer, sizeof(state->buffer), &size,
+                       remaining_ms(deadline), error) != 0) {
         printf("server: worker %s rejected: no token read: %s\n", peer, error);
+        return 0;
+    }
+    if (type == JOB_MESSAGE_REJECT) {
+        job_text_sanitize(state->buffer, size, printable);
+        printf("server: worker %s rejected the server's token: %s\n", peer, printable);
         return 0;
     }
     if (type != JOB_MESSAGE_TOKEN) {
         printf("server: worker %s rejected: expected a token message, got type 0x%02x\n", peer,
                type);
-        reject_send(state, fd, "protocol error: the first message must be a token");
+        reject_send(fd, "protocol error: expected a token message", deadline);
         return 0;
     }
     job_token_summary summary;
-    char failure[JOB_MESSAGE_SIZE];
-    if (job_token_check(&state->party, (const char *)state->buffer, size, &summary, failure) != 0) {
-        printf("server: worker %s rejected: %s\n", peer, failure);
-        reject_send(state, fd, failure);
+    if (worker_token_check(state, fd, peer, size, deadline, &summary) != 0) {
         return 0;
     }
     printf("server: worker %s verified: application %s, policy %s, TCB %s, token jti %s\n", peer,
            summary.application, summary.policy, summary.tcb_status, summary.jti);
 
-    /* 2. Our token, then the worker's vector or its rejection of our token. */
-    if (job_frame_write(fd, JOB_MESSAGE_TOKEN, state->own_token, state->own_token_size,
-                        timeout_ms, error) != 0) {
-        printf("server: worker %s: sending the server's token failed: %s\n", peer, error);
+    /* 3. Tell the worker its token was accepted; only then does it send its vector. */
+    if (job_frame_write(fd, JOB_MESSAGE_ACCEPT, summary.jti, strlen(summary.jti),
+                        remaining_ms(deadline), error) != 0) {
+        printf("server: worker %s: sending the acceptance failed: %s\n", peer, error);
         return 0;
     }
-    if (job_frame_read(fd, &type, state->buffer, sizeof(state->buffer), &size, timeout_ms,
-                       error) != 0) {
+    if (job_frame_read(fd, &type, state->buffer, sizeof(state->buffer), &size,
+                       remaining_ms(deadline), error) != 0) {
         printf("server: worker %s: no data read: %s\n", peer, error);
-        return 0;
-    }
-    if (type == JOB_MESSAGE_REJECT) {
-        printf("server: worker %s rejected the server's token: %.*s\n", peer, (int)size,
-               (const char *)state->buffer);
         return 0;
     }
     int64_t numbers[JOB_MAX_NUMBERS];
@@ -285,15 +361,15 @@ static int worker_serve(server_state *state, int fd, const char *peer)
             snprintf(error, sizeof(error), "expected a data message, got type 0x%02x", type);
         }
         printf("server: worker %s: invalid data: %s\n", peer, error);
-        reject_send(state, fd, "protocol error: invalid data message");
+        reject_send(fd, "protocol error: invalid data message", deadline);
         return 0;
     }
 
-    /* 3. Add the vector to the sum, rejecting a length mismatch or an overflow. */
+    /* 4. Add the vector to the sum, rejecting a length mismatch or an overflow. */
     if (state->worker_count > 0 && count != state->number_count) {
         printf("server: worker %s: vector of %zu numbers, expected %zu\n", peer, count,
                state->number_count);
-        reject_send(state, fd, "vector length differs from the other workers'");
+        reject_send(fd, "vector length differs from the other workers'", deadline);
         return 0;
     }
     int64_t sum[JOB_MAX_NUMBERS];
@@ -301,36 +377,36 @@ static int worker_serve(server_state *state, int fd, const char *peer)
         int64_t previous = state->worker_count > 0 ? state->sum[i] : 0;
         if (__builtin_add_overflow(previous, numbers[i], &sum[i])) {
             printf("server: worker %s: number %zu overflows the 64-bit sum\n", peer, i + 1);
-            reject_send(state, fd, "a number overflows the 64-bit sum");
+            reject_send(fd, "a number overflows the 64-bit sum", deadline);
             return 0;
         }
     }
     memcpy(state->sum, sum, count * sizeof(sum[0]));
     state->number_count = count;
+    memcpy(out_jti, summary.jti, sizeof(summary.jti));
     char text[256];
     job_numbers_format(numbers, count, text, sizeof(text));
     printf("server: worker %s sent %zu numbers: %s\n", peer, count, text);
     return 1;
 }
 
-/* Accepts and serves connections until options->workers have sent their vectors. */
+/*
+ * Accepts and serves connections until options->workers have sent their
+ * vectors or the job's deadline passes. Each connection gets at most
+ * --connection-timeout of it, so an idle client cannot hold the job.
+ */
 static int workers_gather(server_state *state, int listen_fd)
 {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (state->worker_count < (size_t)state->options->workers) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long elapsed_ms = (long)(now.tv_sec - start.tv_sec) * 1000 +
-                          (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (elapsed_ms >= state->options->timeout_ms) {
+    const server_options *options = state->options;
+    while (state->worker_count < (size_t)options->workers) {
+        int remaining = remaining_ms(state->deadline_ms);
+        if (remaining == 0) {
             fprintf(stderr, PROGRAM ": timed out after %d s with %zu of %ld workers\n",
-                    state->options->timeout_ms / 1000, state->worker_count,
-                    state->options->workers);
+                    options->timeout_ms / 1000, state->worker_count, options->workers);
             return -1;
         }
         struct pollfd entry = {.fd = listen_fd, .events = POLLIN};
-        int ready = poll(&entry, 1, (int)(state->options->timeout_ms - elapsed_ms));
+        int ready = poll(&entry, 1, remaining);
         if (ready < 0 && errno != EINTR) {
             fprintf(stderr, PROGRAM ": poll failed: %s\n", strerror(errno));
             return -1;
@@ -350,10 +426,17 @@ static int workers_gather(server_state *state, int listen_fd)
         char host[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &address.sin_addr, host, sizeof(host));
         snprintf(peer, sizeof(peer), "%s:%u", host, (unsigned)ntohs(address.sin_port));
-        if (worker_serve(state, fd, peer) == 1) {
-            worker_slot *slot = &state->workers[state->worker_count++];
+
+        /* The connection's own deadline, never beyond the job's. */
+        int64_t deadline = job_monotonic_ms() + options->connection_timeout_ms;
+        if (deadline > state->deadline_ms) {
+            deadline = state->deadline_ms;
+        }
+        worker_slot *slot = &state->workers[state->worker_count];
+        if (worker_serve(state, fd, peer, deadline, slot->jti) == 1) {
             slot->fd = fd;
             memcpy(slot->peer, peer, sizeof(peer));
+            state->worker_count++;
         } else {
             close(fd);
         }
@@ -375,8 +458,8 @@ static int result_send(server_state *state)
     for (size_t i = 0; i < state->worker_count; i++) {
         char error[JOB_MESSAGE_SIZE];
         if (job_frame_write(state->workers[i].fd, JOB_MESSAGE_RESULT, payload,
-                            state->number_count * JOB_NUMBER_SIZE, state->options->timeout_ms,
-                            error) != 0) {
+                            state->number_count * JOB_NUMBER_SIZE,
+                            state->options->connection_timeout_ms, error) != 0) {
             printf("server: worker %s: sending the result failed: %s\n", state->workers[i].peer,
                    error);
             status = -1;
@@ -415,6 +498,7 @@ int main(int argc, char **argv)
     if (listen_fd < 0) {
         goto out;
     }
+    state.deadline_ms = job_monotonic_ms() + options.timeout_ms;
     if (workers_gather(&state, listen_fd) == 0 && result_send(&state) == 0) {
         status = 0;
     }

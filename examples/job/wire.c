@@ -10,8 +10,7 @@
 
 #include "job.h"
 
-/* Returns the monotonic clock in milliseconds. */
-static int64_t monotonic_ms(void)
+int64_t job_monotonic_ms(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -25,7 +24,7 @@ static int64_t monotonic_ms(void)
 static int wait_ready(int fd, short events, int64_t deadline, char *error)
 {
     while (true) {
-        int64_t remaining = deadline - monotonic_ms();
+        int64_t remaining = deadline - job_monotonic_ms();
         if (remaining <= 0) {
             snprintf(error, JOB_MESSAGE_SIZE, "timed out");
             return -1;
@@ -99,7 +98,7 @@ int job_frame_write(int fd, uint8_t type, const void *payload, size_t size, int 
         snprintf(error, JOB_MESSAGE_SIZE, "payload of %zu bytes cannot be framed", size);
         return -1;
     }
-    int64_t deadline = monotonic_ms() + timeout_ms;
+    int64_t deadline = job_monotonic_ms() + timeout_ms;
     uint8_t header[JOB_FRAME_HEADER_SIZE] = {
         type,
         (uint8_t)(size >> 24),
@@ -116,7 +115,7 @@ int job_frame_write(int fd, uint8_t type, const void *payload, size_t size, int 
 int job_frame_read(int fd, uint8_t *out_type, uint8_t *buffer, size_t capacity,
                    size_t *out_size, int timeout_ms, char *error)
 {
-    int64_t deadline = monotonic_ms() + timeout_ms;
+    int64_t deadline = job_monotonic_ms() + timeout_ms;
     uint8_t header[JOB_FRAME_HEADER_SIZE];
     if (receive_all(fd, header, sizeof(header), deadline, error) != 0) {
         return -1;
@@ -218,6 +217,28 @@ void job_numbers_format(const int64_t *numbers, size_t count, char *out, size_t 
         memcpy(out + used, item, (size_t)length + 1);
         used += (size_t)length;
     }
+}
+
+void job_text_sanitize(const void *text, size_t size, char *out)
+{
+    const uint8_t *bytes = text;
+    size_t shown_size = size < JOB_MAX_PEER_TEXT_SIZE ? size : JOB_MAX_PEER_TEXT_SIZE;
+    size_t used = 0;
+    for (size_t i = 0; i < shown_size; i++) {
+        uint8_t byte = bytes[i];
+        if (byte == '\\') {
+            used += (size_t)snprintf(out + used, JOB_PEER_TEXT_SIZE - used, "\\\\");
+        } else if (byte == '\n') {
+            used += (size_t)snprintf(out + used, JOB_PEER_TEXT_SIZE - used, "\\n");
+        } else if (byte >= 0x20 && byte < 0x7f) {
+            out[used++] = (char)byte;
+        } else {
+            used += (size_t)snprintf(out + used, JOB_PEER_TEXT_SIZE - used, "\\x%02x", byte);
+        }
+    }
+
+    /* At most 4 bytes per input byte, so "..." and the NUL always fit. */
+    snprintf(out + used, JOB_PEER_TEXT_SIZE - used, "%s", size > shown_size ? "..." : "");
 }
 
 int job_seconds_parse(const char *text, int *out_milliseconds)

@@ -1,8 +1,9 @@
 /*
  * attest-job-worker: a worker of the demonstration job. Started through
- * attest exec, it connects to the server, sends its token, verifies the
- * server's token, and only then sends its vector and prints the combined
- * result that the server returns.
+ * attest exec, it connects to the server and verifies the server's token
+ * before it sends its own. Only after the server accepted that token does
+ * it send its vector, and it prints the combined result that the server
+ * returns, which must have as many numbers as the vector.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -229,16 +230,62 @@ static int server_connect(const worker_options *options)
     return fd;
 }
 
+/*
+ * Reads the server's token and verifies it, rejecting it to the server on
+ * failure. Returns 0, or -1 after printing why.
+ */
+static int server_token_check(const worker_options *options, job_relying_party *party, int fd,
+                              uint8_t *buffer, size_t capacity)
+{
+    char error[JOB_MESSAGE_SIZE];
+    char printable[JOB_PEER_TEXT_SIZE];
+    uint8_t type = 0;
+    size_t size = 0;
+    if (job_frame_read(fd, &type, buffer, capacity, &size, options->timeout_ms, error) != 0) {
+        printf("worker %s: no token from the server: %s\n", options->name, error);
+        return -1;
+    }
+    if (type == JOB_MESSAGE_REJECT) {
+        job_text_sanitize(buffer, size, printable);
+        printf("worker %s: the server rejected this worker: %s\n", options->name, printable);
+        return -1;
+    }
+    if (type != JOB_MESSAGE_TOKEN) {
+        printf("worker %s: expected the server's token, got message type 0x%02x\n",
+               options->name, type);
+        return -1;
+    }
+
+    job_token_summary summary;
+    char failure[JOB_MESSAGE_SIZE];
+    if (job_token_check(party, (const char *)buffer, size, &summary, failure) != 0) {
+        job_text_sanitize(failure, strlen(failure), printable);
+        printf("worker %s: server's token rejected: %s\n", options->name, printable);
+        (void)job_frame_write(fd, JOB_MESSAGE_REJECT, failure,
+                              strnlen(failure, JOB_MAX_REASON_SIZE), options->timeout_ms, error);
+        return -1;
+    }
+    printf("worker %s: server verified: application %s, policy %s, TCB %s, token jti %s\n",
+           options->name, summary.application, summary.policy, summary.tcb_status, summary.jti);
+    return 0;
+}
+
 /* Runs the exchange on fd; returns the exit status. */
 static int exchange_run(const worker_options *options, job_relying_party *party, int fd,
                         const char *own_token, size_t own_token_size)
 {
     static uint8_t buffer[ATTEST_TOKEN_MAX_SIZE];
     char error[JOB_MESSAGE_SIZE];
+    char printable[JOB_PEER_TEXT_SIZE];
     uint8_t type = 0;
     size_t size = 0;
 
-    /* 1. Our token, then the server's token or its rejection of ours. */
+    /* 1. The server's token: our token and data go only to a verified server. */
+    if (server_token_check(options, party, fd, buffer, sizeof(buffer)) != 0) {
+        return 1;
+    }
+
+    /* 2. Our token, then the server's acceptance of it or its rejection. */
     if (job_frame_write(fd, JOB_MESSAGE_TOKEN, own_token, own_token_size, options->timeout_ms,
                         error) != 0 ||
         job_frame_read(fd, &type, buffer, sizeof(buffer), &size, options->timeout_ms,
@@ -247,27 +294,15 @@ static int exchange_run(const worker_options *options, job_relying_party *party,
         return 1;
     }
     if (type == JOB_MESSAGE_REJECT) {
-        printf("worker %s: the server rejected this worker: %.*s\n", options->name, (int)size,
-               (const char *)buffer);
+        job_text_sanitize(buffer, size, printable);
+        printf("worker %s: the server rejected this worker: %s\n", options->name, printable);
         return 1;
     }
-    if (type != JOB_MESSAGE_TOKEN) {
-        printf("worker %s: expected the server's token, got message type 0x%02x\n",
+    if (type != JOB_MESSAGE_ACCEPT) {
+        printf("worker %s: expected the server's acceptance, got message type 0x%02x\n",
                options->name, type);
         return 1;
     }
-
-    /* 2. The server's token: no data leaves this worker unless it passes. */
-    job_token_summary summary;
-    char failure[JOB_MESSAGE_SIZE];
-    if (job_token_check(party, (const char *)buffer, size, &summary, failure) != 0) {
-        printf("worker %s: server's token rejected: %s\n", options->name, failure);
-        (void)job_frame_write(fd, JOB_MESSAGE_REJECT, failure,
-                              strnlen(failure, JOB_MAX_REASON_SIZE), options->timeout_ms, error);
-        return 1;
-    }
-    printf("worker %s: server verified: application %s, policy %s, TCB %s, token jti %s\n",
-           options->name, summary.application, summary.policy, summary.tcb_status, summary.jti);
 
     /* 3. Our vector, then the combined result. */
     uint8_t payload[JOB_MAX_NUMBERS * JOB_NUMBER_SIZE];
@@ -286,14 +321,25 @@ static int exchange_run(const worker_options *options, job_relying_party *party,
         return 1;
     }
     if (type == JOB_MESSAGE_REJECT) {
-        printf("worker %s: the server rejected the data: %.*s\n", options->name, (int)size,
-               (const char *)buffer);
+        job_text_sanitize(buffer, size, printable);
+        printf("worker %s: the server rejected the data: %s\n", options->name, printable);
         return 1;
     }
     int64_t result[JOB_MAX_NUMBERS];
     size_t count = 0;
-    if (type != JOB_MESSAGE_RESULT || job_numbers_decode(buffer, size, result, &count, error) != 0) {
-        printf("worker %s: invalid result message of type 0x%02x\n", options->name, type);
+    if (type != JOB_MESSAGE_RESULT) {
+        printf("worker %s: expected the result, got message type 0x%02x\n", options->name, type);
+        return 1;
+    }
+    if (job_numbers_decode(buffer, size, result, &count, error) != 0) {
+        printf("worker %s: invalid result: %s\n", options->name, error);
+        return 1;
+    }
+
+    /* An element-wise sum has one number per number sent. */
+    if (count != options->number_count) {
+        printf("worker %s: invalid result: %zu numbers, expected %zu as sent\n", options->name,
+               count, options->number_count);
         return 1;
     }
     job_numbers_format(result, count, text, sizeof(text));
