@@ -313,9 +313,27 @@ static int attestation_run(attest_cmd *command, FILE *out, attest_client_result 
     attest_diag diag = {{0}};
     attest_err err = attest_client_attest(&command->client, out_result, &diag);
     if (err != ATTEST_OK) {
-        fprintf(stderr, "attest %s: attestation failed after %u attempt(s): %s: %s\n",
-                command->name, out_result->attempts, attest_err_code(err),
-                diag.message[0] != '\0' ? diag.message : attest_err_message(err));
+        const char *message = diag.message[0] != '\0' ? diag.message : attest_err_message(err);
+        if (out_result->attempts > 0) {
+            fprintf(stderr, "attest %s: attestation failed after %u attempt(s): %s: %s\n",
+                    command->name, out_result->attempts, attest_err_code(err), message);
+        } else {
+            fprintf(stderr, "attest %s: attestation failed before any request: %s: %s\n",
+                    command->name, attest_err_code(err), message);
+        }
+        /* --json prints an object for every outcome, so scripts need not parse stderr. */
+        if (command->json) {
+            json_t *object = json_pack("{s:s, s:{s:s, s:s, s:s}, s:i}", "verdict", "error",
+                                       "error", "stage", "client", "code", attest_err_code(err),
+                                       "message", message, "attempts",
+                                       (int)out_result->attempts);
+            char *text = object != NULL ? json_dumps(object, JSON_COMPACT) : NULL;
+            if (text != NULL) {
+                fprintf(out, "%s\n", text);
+            }
+            free(text);
+            json_decref(object);
+        }
         return CLI_EXIT_USAGE;
     }
     if (command->json) {
@@ -402,6 +420,22 @@ static int program_measure(attest_cmd *command, const char *program)
     return 0;
 }
 
+/* Returns true when the folder that would hold path exists and this user may create files in it. */
+static bool folder_writable(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return access(".", W_OK | X_OK) == 0;
+    }
+    if (slash == path) {
+        return access("/", W_OK | X_OK) == 0;
+    }
+    char *folder = strndup(path, (size_t)(slash - path));
+    bool writable = folder != NULL && access(folder, W_OK | X_OK) == 0;
+    free(folder);
+    return writable;
+}
+
 int cli_exec(int argc, char **argv)
 {
     attest_cmd command;
@@ -434,6 +468,16 @@ int cli_exec(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (program_measure(&command, program) != 0) {
+        free(program);
+        free(command.runtime_data);
+        return CLI_EXIT_USAGE;
+    }
+
+    /* An attestation uses up a nonce and an audit record, so a token file that cannot be written fails first. */
+    if (command.token_file != NULL && !folder_writable(command.token_file)) {
+        fprintf(stderr, "attest exec: cannot write the token file %s: its folder is missing or "
+                        "not writable\n",
+                command.token_file);
         free(program);
         free(command.runtime_data);
         return CLI_EXIT_USAGE;

@@ -356,6 +356,32 @@ class ClientTest(unittest.TestCase):
         self.assertIn("service_unreachable", result.stderr)
         self.assertNotIn("source_", result.stderr)
 
+    def test_attest_json_errors_are_json(self):
+        unreachable = self.client("attest", "http://127.0.0.1:%d" % free_port(), "worker",
+                                  "--json")
+        self.assertEqual(unreachable.returncode, 2, unreachable.stderr)
+        printed = json.loads(unreachable.stdout)
+        self.assertEqual(printed["verdict"], "error")
+        self.assertEqual(printed["error"]["code"], "service_unreachable")
+        self.assertEqual(printed["attempts"], 1)
+
+        no_scheme = self.client("attest", "127.0.0.1:%d" % free_port(), "worker", "--json")
+        self.assertEqual(no_scheme.returncode, 2, no_scheme.stderr)
+        self.assertEqual(json.loads(no_scheme.stdout)["error"]["code"], "invalid_argument")
+        self.assertIn("before any request", no_scheme.stderr)
+
+    def test_exec_unwritable_token_folder_fails_first(self):
+        server = self.start()
+        mrenclave = self.default_mrenclave()
+        self.application(server, "worker", sgx_policy(mrenclave))
+        missing = os.path.join(self.work, "no-such-folder", "token.jwt")
+        result = self.client("exec", self.url(server), "worker", "--token-file", missing,
+                             program=["/bin/true"])
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("no-such-folder", result.stderr)
+        audit = server.request("GET", "/v1/audit?application=worker", key=server.admin_key)
+        self.assertEqual(audit.json()["records"], [])
+
     def test_attest_malformed_responses_named(self):
         nonce = json.dumps({"nonce": "AQAA", "value": "ab" * 32}).encode()
         cases = [
