@@ -108,9 +108,70 @@ done
 mkdir -p "$seeds/token"
 cp tests/fuzz/seeds/token/* "$seeds/token/"
 
+# attestd's base64 decoders: the real quotes in base64, and in base64url with and without padding.
+mkdir -p "$seeds/base64"
+for quote in "$ATTEST_REAL"/*/*.quote; do
+    name=$(basename "$quote" .quote)
+    base64 -w 0 "$quote" >"$seeds/base64/$name.b64"
+    base64 -w 0 "$quote" | tr '+/' '-_' >"$seeds/base64/$name.b64url-padded"
+    base64 -w 0 "$quote" | tr '+/' '-_' | tr -d '=' >"$seeds/base64/$name.b64url"
+done
+
+# BigDL /registerPolicy bodies, as tests/service/test_bigdl.py sends them.
+mkdir -p "$seeds/bigdl"
+credentials='"appID": "0b6e3f52-6f1c-4c57-9a3e-2d3f4b5c6d7e", "apiKey": "key"'
+mrenclave=$(printf '11%.0s' {1..32})
+mrsigner=$(printf '33%.0s' {1..32})
+mrtd=$(printf '22%.0s' {1..48})
+rtmrs=""
+for i in 0 1 2 3; do
+    rtmrs="$rtmrs, \"rtmr$i\": \"$(printf "a$i%.0s" {1..48})\""
+done
+bigdl_seed() {
+    printf '{%s, "policyType": "%s"%s}' "$credentials" "$2" "$3" >"$seeds/bigdl/$1.json"
+}
+bigdl_seed mrenclave SGXMREnclavePolicy ", \"mrEnclave\": \"${mrenclave^^}\""
+bigdl_seed mrenclave-simulated SGXMREnclavePolicy ", \"mrEnclave\": \"$mrenclave\", \"simulatedAllowed\": true"
+bigdl_seed mrsigner SGXMRSignerPolicy ", \"mrSigner\": \"$mrsigner\", \"isvProdID\": \"a\""
+bigdl_seed mrsigner-integer SGXMRSignerPolicy ", \"mrSigner\": \"$mrsigner\", \"isvProdID\": 2"
+bigdl_seed mrtd TDXMRTDPolicy ", \"mrTD\": \"$mrtd\", \"simulatedAllowed\": true"
+bigdl_seed mrtd-rtmr TDXMRTDRTMRPolicy ", \"mrTD\": \"$mrtd\"$rtmrs"
+bigdl_seed unsupported-type SGXQuotePolicy ", \"mrEnclave\": \"$mrenclave\""
+bigdl_seed wrong-field SGXMREnclavePolicy ", \"mrEnclave\": \"$mrenclave\", \"mrSigner\": \"$mrsigner\""
+bigdl_seed isvprodid-too-long SGXMRSignerPolicy ", \"mrSigner\": \"$mrsigner\", \"isvProdID\": \"12345\""
+bigdl_seed rtmr-missing TDXMRTDRTMRPolicy ", \"mrTD\": \"$mrtd\", \"rtmr0\": \"$(printf 'a0%.0s' {1..48})\""
+
+# The demonstration job's frames: type, 4-byte big-endian size, payload.
+mkdir -p "$seeds/job"
+job_frame() {
+    local size header
+    size=$(wc -c <"$2")
+    header=$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((size >> 24 & 255)) $((size >> 16 & 255)) \
+        $((size >> 8 & 255)) $((size & 255)))
+    printf '%s' "$1"
+    # shellcheck disable=SC2059 # header is the escapes of the four size bytes.
+    printf "$header"
+    cat "$2"
+}
+printf 'eyJhbGciOiJQUzM4NCIsImtpZCI6ImsxIn0.eyJzdWIiOiJqb2IiLCJqdGkiOiIxMjMifQ.c2lnbmF0dXJl' \
+    >"$work/job-token"
+printf '\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff\xff\xff\xff\xfe\x7f\xff\xff\xff\xff\xff\xff\xff' \
+    >"$work/job-numbers"
+printf '0b6e3f52-6f1c-4c57-9a3e-2d3f4b5c6d7e' >"$work/job-jti"
+printf 'check sub failed:\n\x1b[31mworker\\b' >"$work/job-reason"
+job_frame T "$work/job-token" >"$seeds/job/token"
+job_frame D "$work/job-numbers" >"$seeds/job/data"
+job_frame R "$work/job-reason" >"$seeds/job/reject"
+{ job_frame T "$work/job-token"; job_frame A "$work/job-jti"; job_frame D "$work/job-numbers";
+    job_frame S "$work/job-numbers"; } >"$seeds/job/exchange"
+
 # Prints the seed folder and the max input size (bytes) for a target name.
 seed_kind() {
     case $1 in
+        *attestd_base64*) echo "base64 16384" ;;
+        *bigdl_policy*) echo "bigdl 8192" ;;
+        # 70000 bytes: room for a frame of ATTEST_TOKEN_MAX_SIZE (64 KiB) and more.
+        *job_wire*) echo "job 70000" ;;
         *local_report*) echo "local 1024" ;;
         *configfs_outblob*) echo "outblob 16384" ;;
         *pck*) echo "pck 4096" ;;

@@ -26,6 +26,7 @@
 
 #include "api_admin.h"
 #include "api_bigdl.h"
+#include "api_bigdl_internal.h"
 #include "attestation.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,15 +42,6 @@
 
 /* The report data binding rule of this API: nothing is bound. */
 #define BIGDL_BINDING_RULE "none"
-
-/* One failed step of a request, turned into a response by error_respond. */
-typedef struct bigdl_error {
-    unsigned status;
-    char code[64];
-    char message[400];
-    attest_err store_err; /* not ATTEST_OK: a store failure, sent by attestd_response_store_error */
-    attest_diag diag;
-} bigdl_error;
 
 static bool error_set(bigdl_error *error, unsigned status, const char *code, const char *format,
                       ...) ATTEST_PRINTF(4, 5);
@@ -453,43 +445,55 @@ static bool policy_register(const attestd_request *request, const char *app_id,
     return true;
 }
 
+char *attestd_bigdl_policy_translate(const json_t *json, const char **out_type_name,
+                                     bigdl_error *error)
+{
+    const char *type_name = NULL;
+    if (!string_field(json, "policyType", true, &type_name, error)) {
+        return NULL;
+    }
+    const policy_type *type = policy_type_find(type_name);
+    if (type == NULL) {
+        error_set(error, 400, "policy_type_unsupported",
+                  "policyType \"%.40s\" is not supported; supported: SGXMREnclavePolicy, "
+                  "SGXMRSignerPolicy, TDXMRTDPolicy, TDXMRTDRTMRPolicy",
+                  type_name);
+        return NULL;
+    }
+    json_t *simulated = json_object_get(json, "simulatedAllowed");
+    if (simulated != NULL && !json_is_boolean(simulated)) {
+        error_set(error, 400, "field_invalid", "simulatedAllowed must be true or false");
+        return NULL;
+    }
+    if (!register_fields_check(json, type, error)) {
+        return NULL;
+    }
+
+    json_t *document = policy_document_build(json, type, json_is_true(simulated), error);
+    if (document == NULL) {
+        return NULL;
+    }
+    char *text = json_dumps(document, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(document);
+    if (text == NULL) {
+        error_set(error, 500, "out_of_memory", "out of memory");
+        return NULL;
+    }
+    *out_type_name = type->name;
+    return text;
+}
+
 void attestd_bigdl_register_policy(const attestd_request *request, attestd_response *response)
 {
     bigdl_error error = {0};
     const char *app_id = NULL;
     const char *type_name = NULL;
-    if (!credentials_check(request, &app_id, &error) ||
-        !string_field(request->json, "policyType", true, &type_name, &error)) {
+    if (!credentials_check(request, &app_id, &error)) {
         error_respond(&error, false, response);
         return;
     }
-    const policy_type *type = policy_type_find(type_name);
-    if (type == NULL) {
-        error_set(&error, 400, "policy_type_unsupported",
-                  "policyType \"%.40s\" is not supported; supported: SGXMREnclavePolicy, "
-                  "SGXMRSignerPolicy, TDXMRTDPolicy, TDXMRTDRTMRPolicy",
-                  type_name);
-        error_respond(&error, false, response);
-        return;
-    }
-    json_t *simulated = json_object_get(request->json, "simulatedAllowed");
-    if (simulated != NULL && !json_is_boolean(simulated)) {
-        error_set(&error, 400, "field_invalid", "simulatedAllowed must be true or false");
-        error_respond(&error, false, response);
-        return;
-    }
-    if (!register_fields_check(request->json, type, &error)) {
-        error_respond(&error, false, response);
-        return;
-    }
-
-    json_t *document = policy_document_build(request->json, type, json_is_true(simulated), &error);
-    char *text = document != NULL ? json_dumps(document, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(document);
+    char *text = attestd_bigdl_policy_translate(request->json, &type_name, &error);
     if (text == NULL) {
-        if (document != NULL) {
-            error_set(&error, 500, "out_of_memory", "out of memory");
-        }
         error_respond(&error, false, response);
         return;
     }
@@ -504,7 +508,7 @@ void attestd_bigdl_register_policy(const attestd_request *request, attestd_respo
     attestd_log("info", "bigdl_policy_registered",
                 json_pack("{s:s, s:s, s:s, s:s, s:I}", "request_id", request->request_id,
                           "application", app_id, "policy_id", policy_id, "policy_type",
-                          type->name, "policy_version", (json_int_t)version));
+                          type_name, "policy_version", (json_int_t)version));
 
     json_t *body = json_object();
     json_object_set_new(body, "policyID", json_string(policy_id));

@@ -17,7 +17,13 @@
 bool attestd_base64_decode(const char *text, size_t text_size, size_t max_size, uint8_t **out,
                            size_t *out_size)
 {
-    if (text_size % 4 != 0 || text_size / 4 * 3 > max_size + 2 || text_size > INT32_MAX) {
+    /*
+     * Padding drops at most 2 of the text_size / 4 * 3 bytes, so a text whose
+     * smallest decoded size is above max_size is rejected before decoding.
+     * This form does not overflow when max_size is SIZE_MAX.
+     */
+    size_t min_decoded_size = text_size / 4 * 3 > 2 ? text_size / 4 * 3 - 2 : 0;
+    if (text_size % 4 != 0 || min_decoded_size > max_size || text_size > INT32_MAX) {
         return false;
     }
     /* Only the standard alphabet, with '=' allowed in the last two places only. */
