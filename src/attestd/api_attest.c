@@ -494,7 +494,10 @@ void attestd_api_collateral_refresh(const attestd_request *request, attestd_resp
     attest_diag diag = {{0}};
     attest_err err = attestd_service_collateral_refresh(request->service, &refresh, &diag);
     if (err != ATTEST_OK) {
-        attestd_response_error(response, err == ATTEST_ERR_ARGUMENT ? 409 : 502, attest_err_code(err),
+        /* Only a PCCS or Intel PCS source can be refreshed: files are read as they are. */
+        attestd_response_error(response, err == ATTEST_ERR_ARGUMENT ? 409 : 502,
+                               err == ATTEST_ERR_ARGUMENT ? "collateral_not_refreshable"
+                                                          : attest_err_code(err),
                                "%s", diag.message);
         return;
     }

@@ -69,6 +69,8 @@ class Platform:
 
 
 MRENCLAVE = "11" * 32
+# The FMSPC of the simulated platform (docs/sim.md).
+SIM_FMSPC = "53494D000000"
 MRTD = "22" * 48
 
 
@@ -632,6 +634,31 @@ class CollateralSourceTest(unittest.TestCase):
     def attest(self, server, quote):
         body = {"application": "trainer", "evidence": base64.b64encode(quote).decode()}
         return server.request("POST", "/v1/attest", body).json()
+
+    def test_collateral_refresh_on_demand(self):
+        server = self.start(self.pccs(int(time.time()), 1000))
+        key = server.admin_key
+        for tee in ("sgx", "tdx"):
+            with self.subTest(tee=tee):
+                reply = server.request("POST", "/v1/collateral/refresh",
+                                       {"tee": tee, "fmspc": SIM_FMSPC, "ca": "platform"},
+                                       key=key)
+                self.assertEqual(reply.status, 200, reply.body)
+                self.assertTrue(reply.json()["refreshed"])
+        bad = server.request("POST", "/v1/collateral/refresh",
+                             {"tee": "sgx", "fmspc": "53494D"}, key=key)
+        self.assertEqual(bad.status, 400, bad.body)
+        self.assertEqual(bad.json()["error"]["code"], "request_invalid")
+
+        # Collateral read from files cannot be refreshed from a source.
+        files = Server(config={"trust_root": self.sim.root,
+                               "collateral_path": self.sim.collateral["sgx"]})
+        files.start()
+        self.addCleanup(files.stop)
+        reply = files.request("POST", "/v1/collateral/refresh",
+                              {"tee": "sgx", "fmspc": SIM_FMSPC}, key=files.admin_key)
+        self.assertEqual(reply.status, 409, reply.body)
+        self.assertEqual(reply.json()["error"]["code"], "collateral_not_refreshable")
 
     def test_pccs_down_cache_then_fail_closed(self):
         # Collateral whose earliest nextUpdate is a few seconds away; the PCCS
