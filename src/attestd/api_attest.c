@@ -389,7 +389,10 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    /* A dry run debugs a policy, so its report shows the decoded quote unless told otherwise. */
+    /*
+     * A dry run debugs a policy, so its report shows the decoded quote unless
+     * the request sets "report": "checks".
+     */
     const char *report = NULL;
     result.full_report = !optional_string(request->json, "report", &report) || report == NULL ||
                          strcmp(report, "full") == 0;

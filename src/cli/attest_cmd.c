@@ -473,7 +473,10 @@ int cli_exec(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
 
-    /* An attestation uses up a nonce and an audit record, so a token file that cannot be written fails first. */
+    /*
+     * An attestation uses up a nonce and an audit record, so a token file
+     * that cannot be written fails before any request.
+     */
     if (command.token_file != NULL && !folder_writable(command.token_file)) {
         fprintf(stderr, "attest exec: cannot write the token file %s: its folder is missing or "
                         "not writable\n",
