@@ -461,6 +461,11 @@ void attestd_api_key_rotate(const attestd_request *request, attestd_response *re
     char kid[ATTEST_TOKEN_KID_SIZE];
     attest_diag diag = {{0}};
     attest_err err = attestd_service_rotate_key(request->service, time(NULL), kid, &diag);
+    if (err == ATTEST_ERR_LIMIT) {
+        /* Not the request's fault: the key set is full until a retired key's grace ends. */
+        attestd_response_error(response, 409, "signing_keys_full", "%s", diag.message);
+        return;
+    }
     if (err != ATTEST_OK) {
         attestd_response_store_error(response, err, &diag);
         return;

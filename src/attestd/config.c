@@ -52,6 +52,7 @@ static const setting settings[] = {
      100000},
     {"connection_timeout_seconds", SETTING_UNSIGNED, FIELD(connection_timeout_seconds), 0, 1, 3600},
     {"purge_interval_seconds", SETTING_UNSIGNED, FIELD(purge_interval_seconds), 0, 1, 86400},
+    {"nonce_purge_delay_seconds", SETTING_UNSIGNED, FIELD(nonce_purge_delay_seconds), 0, 1, 86400},
     {"drain_timeout_seconds", SETTING_UNSIGNED, FIELD(drain_timeout_seconds), 0, 0, 3600},
     {"sqlite_synchronous", SETTING_SYNCHRONOUS, FIELD(sqlite_synchronous), 0, 0, 0},
     {"read_only", SETTING_BOOL, FIELD(read_only), 0, 0, 0},
@@ -89,6 +90,7 @@ void attestd_config_init_defaults(attestd_config *out_config)
     out_config->max_connections_per_client = 64;
     out_config->connection_timeout_seconds = 30;
     out_config->purge_interval_seconds = 60;
+    out_config->nonce_purge_delay_seconds = 300;
     out_config->drain_timeout_seconds = 30;
     out_config->sqlite_synchronous = ATTESTD_SQLITE_SYNCHRONOUS_NORMAL;
     out_config->collateral_refresh_seconds = 3600;

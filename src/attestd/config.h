@@ -48,6 +48,7 @@ typedef struct attestd_config {
     unsigned max_connections_per_client; /* per client IP address; 0: no limit of its own */
     unsigned connection_timeout_seconds;
     unsigned purge_interval_seconds;
+    unsigned nonce_purge_delay_seconds; /* how long a consumed nonce's row outlives its expiry */
     unsigned drain_timeout_seconds;
     attestd_sqlite_synchronous sqlite_synchronous;
     bool read_only;

@@ -308,12 +308,19 @@ static void log_start(const attestd_config *config)
  * the database does not grow with every attestation. An expired nonce is
  * rejected by its MAC check, so its row is no longer needed against replay.
  */
-static void purge_expired(attestd_store *store, time_t now)
+static void purge_expired(attestd_store *store, const attestd_config *config, time_t now)
 {
     uint64_t nonces = 0;
     uint64_t collateral = 0;
     attest_diag diag = {{0}};
-    attest_err err = attestd_store_nonce_purge(store, (int64_t)now, &nonces, &diag);
+    /*
+     * A request checks its nonce's expiry before its insert waits for the
+     * write lock, so a row is kept well past its expiry: deleted at once, a
+     * replay waiting in between would find no row and be accepted. The
+     * default delay of 300 s is far longer than SQLite's busy timeout (5 s).
+     */
+    attest_err err = attestd_store_nonce_purge(
+        store, (int64_t)now - (int64_t)config->nonce_purge_delay_seconds, &nonces, &diag);
     if (err == ATTEST_OK) {
         err = attestd_store_collateral_purge(store, (int64_t)now, &collateral, &diag);
     }
@@ -445,7 +452,7 @@ static int run_serve(const options *opts, const attestd_config *initial)
         /* Wake for a signal, or to purge what expired, which nothing else deletes. */
         time_t now = time(NULL);
         if (now >= next_purge) {
-            purge_expired(store, now);
+            purge_expired(store, &config, now);
             next_purge = now + (time_t)config.purge_interval_seconds;
         }
         struct pollfd ready = {.fd = signal_fd, .events = POLLIN};

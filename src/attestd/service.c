@@ -36,6 +36,7 @@ struct attestd_service {
     uint8_t nonce_secret[ATTEST_NONCE_SECRET_SIZE];
 
     pthread_rwlock_t keyset_lock;
+    pthread_mutex_t rotate_mutex; /* held through a whole key rotation */
     attest_keyset *keyset;
 
     bool has_collateral;
@@ -110,7 +111,7 @@ static attest_err nonce_secret_load(const char *data_dir, uint8_t out[ATTEST_NON
 }
 
 /* Generates a key, stores it, and returns it (not yet in the key set). */
-static attest_err signing_key_create(attestd_service *service, time_t now,
+static attest_err signing_key_create(attestd_service *service, time_t now, bool allow_memory_only,
                                      attest_signing_key **out_key, attest_diag *diag)
 {
     attest_signing_key *key = NULL;
@@ -132,7 +133,7 @@ static attest_err signing_key_create(attestd_service *service, time_t now,
                   : attest_diag_set(diag, ATTEST_ERR_SIGNING_KEY, "the new key has no PEM block");
         attest_signing_key_pem_free(pem, pem_size);
     }
-    if (err == ATTEST_ERR_STORE_READ_ONLY) {
+    if (err == ATTEST_ERR_STORE_READ_ONLY && allow_memory_only) {
         /*
          * A read-only database cannot keep the key, but it cannot keep audit
          * records either, so no token is issued with this key: it only lets
@@ -177,6 +178,27 @@ static attest_err signing_key_load(const attestd_signing_key *stored, time_t now
  * published, and the newest unretired one as current. Without one, a new
  * key is generated and stored.
  */
+/*
+ * Adds a retired key to keyset while tokens it signed may still be valid,
+ * and frees it otherwise. A key set already full keeps its newer keys: a
+ * database with more retired keys than the set holds must not stop the
+ * service from starting, so the key left out is logged.
+ */
+static void keyset_add_published(attest_keyset *keyset, attest_signing_key *key, time_t retired_at,
+                                 time_t now)
+{
+    if (retired_at + (time_t)attest_keyset_max_token_lifetime(keyset) <= now) {
+        attest_signing_key_free(key);
+        return;
+    }
+    if (attest_keyset_add_retired(keyset, key, retired_at) != ATTEST_OK) {
+        attestd_log("warning", "signing_key_not_published",
+                    json_pack("{s:s, s:i}", "kid", attest_signing_key_kid(key), "max_keys",
+                              ATTEST_KEYSET_MAX_KEYS));
+        attest_signing_key_free(key);
+    }
+}
+
 static attest_err keyset_load(attestd_service *service, attest_keyset *keyset, time_t now,
                               attest_diag *diag)
 {
@@ -195,18 +217,12 @@ static attest_err keyset_load(attestd_service *service, attest_keyset *keyset, t
             break;
         }
         if (stored->retired_at != 0) {
-            err = attest_keyset_add_retired(keyset, key, (time_t)stored->retired_at);
-            if (err != ATTEST_OK) {
-                attest_signing_key_free(key);
-            }
+            keyset_add_published(keyset, key, (time_t)stored->retired_at, now);
             continue;
         }
         /* Items come oldest first, so a later unretired key replaces an earlier one. */
         if (current != NULL) {
-            err = attest_keyset_add_retired(keyset, current, (time_t)stored->created_at);
-            if (err != ATTEST_OK) {
-                attest_signing_key_free(current);
-            }
+            keyset_add_published(keyset, current, (time_t)stored->created_at, now);
         }
         current = key;
     }
@@ -217,7 +233,7 @@ static attest_err keyset_load(attestd_service *service, attest_keyset *keyset, t
     }
 
     if (current == NULL) {
-        err = signing_key_create(service, now, &current, diag);
+        err = signing_key_create(service, now, true, &current, diag);
         if (err != ATTEST_OK) {
             return err;
         }
@@ -320,9 +336,11 @@ attest_err attestd_service_open(const attestd_service_options *options, attestd_
     service->store = store;
     service->options = *options;
     pthread_rwlock_init(&service->keyset_lock, NULL);
+    pthread_mutex_init(&service->rotate_mutex, NULL);
     pthread_mutex_init(&service->verifiers_lock, NULL);
     if (pthread_key_create(&service->verifier_key, NULL) != 0) {
         pthread_rwlock_destroy(&service->keyset_lock);
+        pthread_mutex_destroy(&service->rotate_mutex);
         pthread_mutex_destroy(&service->verifiers_lock);
         free(service);
         return ATTEST_ERR_NOMEM;
@@ -375,6 +393,7 @@ void attestd_service_close(attestd_service *service)
     attest_keyset_free(service->keyset);
     OPENSSL_cleanse(service->nonce_secret, sizeof(service->nonce_secret));
     pthread_rwlock_destroy(&service->keyset_lock);
+    pthread_mutex_destroy(&service->rotate_mutex);
     pthread_mutex_destroy(&service->verifiers_lock);
     free(service);
 }
@@ -517,9 +536,25 @@ attest_err attestd_service_jwks(attestd_service *service, time_t now, char **out
 attest_err attestd_service_rotate_key(attestd_service *service, time_t now,
                                       char out_kid[ATTEST_TOKEN_KID_SIZE], attest_diag *diag)
 {
+    /* One rotation at a time, so the room checked here is still there below. */
+    pthread_mutex_lock(&service->rotate_mutex);
+    pthread_rwlock_wrlock(&service->keyset_lock);
+    attest_keyset_prune(service->keyset, now);
+    size_t published = attest_keyset_published_count(service->keyset, now);
+    pthread_rwlock_unlock(&service->keyset_lock);
+    if (published >= ATTEST_KEYSET_MAX_KEYS) {
+        pthread_mutex_unlock(&service->rotate_mutex);
+        return attest_diag_set(diag, ATTEST_ERR_LIMIT,
+                               "%zu signing keys are published, the most the key set holds: a "
+                               "retired key leaves it max_token_lifetime_seconds (%u s) after "
+                               "its retirement, so rotate again after that",
+                               published, (unsigned)service->options.max_token_lifetime_seconds);
+    }
+
     attest_signing_key *key = NULL;
-    attest_err err = signing_key_create(service, now, &key, diag);
+    attest_err err = signing_key_create(service, now, false, &key, diag);
     if (err != ATTEST_OK) {
+        pthread_mutex_unlock(&service->rotate_mutex);
         return err;
     }
     char kid[ATTEST_TOKEN_KID_SIZE];
@@ -534,14 +569,21 @@ attest_err attestd_service_rotate_key(attestd_service *service, time_t now,
     err = attest_keyset_rotate(service->keyset, key, now);
     pthread_rwlock_unlock(&service->keyset_lock);
     if (err != ATTEST_OK) {
+        pthread_mutex_unlock(&service->rotate_mutex);
         attest_signing_key_free(key);
         return attest_diag_set(diag, err, "the new signing key cannot join the key set");
     }
     if (old_kid[0] != '\0') {
         err = attestd_store_signing_key_retire(service->store, old_kid, (int64_t)now, diag);
-        if (err != ATTEST_OK) {
-            return err;
-        }
+    }
+    pthread_mutex_unlock(&service->rotate_mutex);
+    if (err != ATTEST_OK) {
+        /*
+         * The new key is stored and current. The old one stays unretired in
+         * the store, and a later start treats it as retired when the new
+         * key was created, which publishes it just as long.
+         */
+        return err;
     }
     snprintf(out_kid, ATTEST_TOKEN_KID_SIZE, "%s", kid);
     return ATTEST_OK;

@@ -8,12 +8,11 @@
  * library's cached verification rate of the same quote in the same run, so
  * the service rate compares as a ratio.
  *
- * Each round trip asks for a nonce and sends it with the evidence, so the
- * service issues, checks and consumes a nonce, verifies, appraises, writes
- * the audit record and signs a token every time. The policy does not
- * require the report data to bind the nonce, because binding it would make
- * the client sign a new quote per round trip on the same cores; the nonce
- * is still consumed once, so replay checking is part of the work.
+ * Each round trip asks for a nonce, quotes a simulated enclave whose report
+ * data binds it, and sends both, so the service issues, checks and consumes
+ * a nonce, verifies, checks the binding, appraises, writes the audit record
+ * and signs a token every time. With --url the quotes come from the
+ * simulated platform of --sim-dir, whose root that attestd must trust.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +44,7 @@
 
 typedef struct bench_config {
     const char *url;
+    const char *sim_dir; /* with --url: the platform that quotes */
     const char *attestd;
     unsigned connections;
     double seconds;
@@ -54,7 +54,6 @@ typedef struct bench_config {
 typedef struct bench_shared {
     const char *base_url;
     const char *application;
-    char *evidence_b64;       /* fixed evidence (--url), or NULL to quote per round trip */
     const char *platform_dir; /* simulated platform that quotes per round trip */
     double deadline;
 } bench_shared;
@@ -182,8 +181,7 @@ static void *worker_run(void *argument)
         worker_error(worker, "%s", "out of memory");
         goto out;
     }
-    if (shared->evidence_b64 == NULL &&
-        attest_sim_platform_open(shared->platform_dir, &platform, NULL) != ATTEST_OK) {
+    if (attest_sim_platform_open(shared->platform_dir, &platform, NULL) != ATTEST_OK) {
         worker_error(worker, "cannot open the simulated platform %s", shared->platform_dir);
         goto out;
     }
@@ -195,18 +193,16 @@ static void *worker_run(void *argument)
         json_t *reply = status == 200 ? json_loads(body->data, 0, &error) : NULL;
         const char *nonce = json_string_value(json_object_get(reply, "nonce"));
         char *evidence = NULL;
-        if (nonce == NULL || (shared->evidence_b64 == NULL &&
-                              !quote_for_nonce(platform,
-                                               json_string_value(json_object_get(reply, "value")),
-                                               &evidence))) {
+        if (nonce == NULL ||
+            !quote_for_nonce(platform, json_string_value(json_object_get(reply, "value")),
+                             &evidence)) {
             worker_error(worker, "POST /v1/nonce or quoting failed: %.100s", body->data);
             json_decref(reply);
             continue;
         }
         int length = snprintf(request, request_capacity,
                               "{\"application\":\"%s\",\"evidence\":\"%s\",\"nonce\":\"%s\"}",
-                              shared->application,
-                              evidence != NULL ? evidence : shared->evidence_b64, nonce);
+                              shared->application, evidence, nonce);
         free(evidence);
         json_decref(reply);
         if (length < 0 || (size_t)length >= request_capacity) {
@@ -582,13 +578,15 @@ static double library_cached_rate(const local_service *service, double seconds)
 static void bench_service_usage(FILE *out)
 {
     fprintf(out,
-            "usage: attest bench service [--url URL] [--connections N] [--seconds S] [--json]\n"
-            "                            [--attestd PATH]\n"
+            "usage: attest bench service [--url URL --sim-dir DIR] [--connections N] [--seconds S]\n"
+            "                            [--json] [--attestd PATH]\n"
             "\n"
             "  --url URL          an attestd to measure, with an application \"bench\" whose\n"
-            "                     active policy accepts the evidence of ATTEST_BENCH_EVIDENCE\n"
-            "                     (a quote file); without it, starts its own attestd on a free\n"
-            "                     loopback port and stops it afterwards\n"
+            "                     active policy accepts simulated SGX quotes of MRENCLAVE\n"
+            "                     42...42 from --sim-dir; without it, starts its own attestd on\n"
+            "                     a free loopback port and stops it afterwards\n"
+            "  --sim-dir DIR      with --url: the simulated platform whose root that attestd\n"
+            "                     trusts (default: $ATTEST_SIM_DIR)\n"
             "  --connections N    keep-alive connections, one thread each (default 8, at most %d)\n"
             "  --seconds S        duration of the measurement (default 5)\n"
             "  --attestd PATH     attestd binary (default: beside this attest binary)\n"
@@ -602,9 +600,10 @@ int cli_bench_service(int argc, char **argv)
         {"url", required_argument, NULL, 'u'},      {"connections", required_argument, NULL, 'c'},
         {"seconds", required_argument, NULL, 's'},  {"attestd", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+        {"sim-dir", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
-    bench_config config = {NULL, NULL, 8, 5.0, false};
+    bench_config config = {NULL, getenv("ATTEST_SIM_DIR"), NULL, 8, 5.0, false};
     char attestd[2560];
     attestd_path_default(attestd, sizeof(attestd));
     config.attestd = attestd;
@@ -640,6 +639,9 @@ int cli_bench_service(int argc, char **argv)
         case 'a':
             config.attestd = optarg;
             break;
+        case 'd':
+            config.sim_dir = optarg;
+            break;
         case 'j':
             config.json = true;
             break;
@@ -656,8 +658,6 @@ int cli_bench_service(int argc, char **argv)
     local_service service;
     memset(&service, 0, sizeof(service));
     attest_diag diag = {{0}};
-    uint8_t *evidence = NULL;
-    size_t evidence_size = 0;
     double library_rate = -1;
     if (config.url == NULL) {
         attest_err err = local_service_start(&service, config.attestd, &diag);
@@ -668,28 +668,27 @@ int cli_bench_service(int argc, char **argv)
             return CLI_EXIT_INVALID;
         }
         config.url = service.url;
-        evidence = service.quote;
-        evidence_size = service.quote_size;
         library_rate = library_cached_rate(&service, config.seconds < 2 ? config.seconds : 2);
-    } else {
-        const char *path = getenv("ATTEST_BENCH_EVIDENCE");
-        if (path == NULL || attest_quote_read_file(path, &evidence, &evidence_size, &diag) != ATTEST_OK) {
-            fprintf(stderr, "attest bench service: with --url, ATTEST_BENCH_EVIDENCE must name a "
-                            "readable quote file\n");
-            curl_global_cleanup();
-            return CLI_EXIT_USAGE;
-        }
+    } else if (config.sim_dir == NULL || config.sim_dir[0] == '\0') {
+        fprintf(stderr, "attest bench service: with --url, --sim-dir DIR (or ATTEST_SIM_DIR) must "
+                        "name the simulated platform whose root that attestd trusts\n");
+        curl_global_cleanup();
+        return CLI_EXIT_USAGE;
     }
 
     char platform_dir[96];
-    snprintf(platform_dir, sizeof(platform_dir), "%s/platform", service.dir);
-    bench_shared shared = {config.url, "bench", NULL, platform_dir, 0};
-    if (service.pid <= 0) {
-        shared.evidence_b64 = attest_base64_encode(evidence, evidence_size);
+    if (service.pid > 0) {
+        snprintf(platform_dir, sizeof(platform_dir), "%s/platform", service.dir);
     }
+    bench_shared shared = {config.url, "bench", service.pid > 0 ? platform_dir : config.sim_dir,
+                           0};
     bench_worker *workers = calloc(config.connections, sizeof(*workers));
-    if ((service.pid <= 0 && shared.evidence_b64 == NULL) || workers == NULL) {
+    if (workers == NULL) {
         fprintf(stderr, "attest bench service: out of memory\n");
+        if (service.pid > 0 || service.dir[0] != '\0') {
+            local_service_stop(&service);
+        }
+        curl_global_cleanup();
         return CLI_EXIT_INVALID;
     }
     double server_cpu_before = service.pid > 0 ? cpu_seconds(service.pid) : -1;
@@ -724,6 +723,9 @@ int cli_bench_service(int argc, char **argv)
     double *latencies = malloc((latency_count > 0 ? latency_count : 1) * sizeof(*latencies));
     size_t filled = 0;
     for (unsigned i = 0; i < started && latencies != NULL; i++) {
+        if (workers[i].latency_count == 0) {
+            continue;
+        }
         memcpy(latencies + filled, workers[i].latencies, workers[i].latency_count * sizeof(double));
         filled += workers[i].latency_count;
     }
@@ -766,11 +768,8 @@ int cli_bench_service(int argc, char **argv)
     }
     free(workers);
     free(latencies);
-    free(shared.evidence_b64);
     if (service.pid > 0 || service.dir[0] != '\0') {
         local_service_stop(&service);
-    } else {
-        free(evidence);
     }
     curl_global_cleanup();
     return errors == 0 && round_trips > 0 ? CLI_EXIT_VALID : CLI_EXIT_INVALID;

@@ -318,8 +318,8 @@ class SeparateServers(unittest.TestCase):
                                 capture_output=True, text=True, timeout=30)
         self.assertIn("unknown key 'colour'", result.stderr)
 
-    def test_expired_nonces_purged(self):
-        server = self.start({"nonce_lifetime_seconds": 1, "purge_interval_seconds": 1})
+    def consume_nonce(self, server):
+        """Creates an application and consumes one nonce with any evidence."""
         key = server.admin_key
         self.assertEqual(server.request("POST", "/v1/applications", {"name": "payments"},
                                         key=key).status, 201)
@@ -332,6 +332,25 @@ class SeparateServers(unittest.TestCase):
         reply = server.request("POST", "/v1/attest", {"application": "payments",
                                                       "evidence": "AAAA", "nonce": nonce})
         self.assertEqual(reply.status, 200, reply.body)
+
+    def nonce_rows(self, server):
+        database = sqlite3.connect(os.path.join(server.data_dir, "attestd.db"))
+        try:
+            return database.execute("SELECT count(*) FROM nonces").fetchone()[0]
+        finally:
+            database.close()
+
+    def test_expired_nonce_kept_for_the_purge_delay(self):
+        server = self.start({"nonce_lifetime_seconds": 1, "purge_interval_seconds": 1,
+                             "nonce_purge_delay_seconds": 60})
+        self.consume_nonce(server)
+        time.sleep(3.5)
+        self.assertEqual(self.nonce_rows(server), 1)
+
+    def test_expired_nonces_purged(self):
+        server = self.start({"nonce_lifetime_seconds": 1, "purge_interval_seconds": 1,
+                             "nonce_purge_delay_seconds": 1})
+        self.consume_nonce(server)
         database = sqlite3.connect(os.path.join(server.data_dir, "attestd.db"))
         try:
             self.assertEqual(database.execute("SELECT count(*) FROM nonces").fetchone()[0], 1)
@@ -500,6 +519,40 @@ class SeparateServers(unittest.TestCase):
         errors = [e for e in server.log_events() if e["event"] == "request_failed"]
         self.assertEqual(errors[-1]["status"], 503)
         self.assertEqual(errors[-1]["level"], "error")
+
+        # A rotation that cannot be stored leaves the current key as it was.
+        before = [k["kid"] for k in server.request("GET", "/.well-known/jwks.json").json()["keys"]]
+        rotated = server.request("POST", "/v1/signing-keys/rotate", {}, key=key)
+        self.assertEqual(rotated.status, 503, rotated.body)
+        after = [k["kid"] for k in server.request("GET", "/.well-known/jwks.json").json()["keys"]]
+        self.assertEqual(after, before)
+
+    def test_key_rotation_limit_keeps_service_startable(self):
+        server = self.start()
+        key = server.admin_key
+        for number in range(15):
+            rotated = server.request("POST", "/v1/signing-keys/rotate", {}, key=key)
+            self.assertEqual(rotated.status, 200, "rotation %d: %s" % (number, rotated.body))
+        kids = [k["kid"] for k in server.request("GET", "/.well-known/jwks.json").json()["keys"]]
+        self.assertEqual(len(kids), 16)
+        full = server.request("POST", "/v1/signing-keys/rotate", {}, key=key)
+        self.assertEqual(full.status, 409, full.body)
+        self.assertEqual(full.json()["error"]["code"], "signing_keys_full")
+        self.assertIn("max_token_lifetime_seconds", full.json()["error"]["message"])
+        database = sqlite3.connect(os.path.join(server.data_dir, "attestd.db"))
+        try:
+            stored = database.execute("SELECT count(*) FROM signing_keys").fetchone()[0]
+        finally:
+            database.close()
+        self.assertEqual(stored, 16)
+
+        self.assertEqual(server.stop(), 0)
+        server.start()
+        restarted = [k["kid"] for k in
+                     server.request("GET", "/.well-known/jwks.json").json()["keys"]]
+        # The current key comes first; keys retired in the same second have no set order.
+        self.assertEqual(restarted[0], kids[0])
+        self.assertEqual(sorted(restarted), sorted(kids))
 
     def test_https_with_tls12_or_later(self):
         import ssl

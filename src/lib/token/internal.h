@@ -40,9 +40,8 @@ jose_cfg_t *token_jose_cfg_new(void);
 void token_json_wipe_decref(json_t *value);
 
 /*
- * Returns a reference to the private JWK of key with alg and kid, for
- * libjose to sign with. Release it with token_json_wipe_decref, which wipes
- * it only with the key's own last reference.
+ * Returns a new copy of the private JWK of key with alg and kid, for libjose
+ * to sign with. Release it with token_json_wipe_decref.
  */
 ATTEST_MUST_USE attest_err token_signing_key_private_jwk(const attest_signing_key *key,
                                                          json_t **out_jwk);

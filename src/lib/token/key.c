@@ -639,6 +639,14 @@ fail:
 
 attest_err token_signing_key_private_jwk(const attest_signing_key *key, json_t **out_jwk)
 {
-    *out_jwk = json_incref(key->private_jwk);
+    /*
+     * A copy for each signature: threads that shared one json_t would race
+     * on its reference count, which jansson reads without an atomic load.
+     */
+    json_t *copy = json_deep_copy(key->private_jwk);
+    if (copy == NULL) {
+        return ATTEST_ERR_NOMEM;
+    }
+    *out_jwk = copy;
     return ATTEST_OK;
 }
