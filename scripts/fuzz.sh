@@ -117,6 +117,20 @@ for quote in "$ATTEST_REAL"/*/*.quote; do
     base64 -w 0 "$quote" | tr '+/' '-_' | tr -d '=' >"$seeds/base64/$name.b64url"
 done
 
+# Azure attest/SgxEnclave and attest/TdxVm bodies of the real quotes: the first
+# byte picks the operation (even: SgxEnclave, odd: TdxVm).
+mkdir -p "$seeds/azure"
+for quote in "$ATTEST_REAL"/sgx/*.quote "$ATTEST_REAL"/tdx/*.quote; do
+    name=$(basename "$quote" .quote)
+    case $quote in */tdx/*) operation=1 ;; *) operation=0 ;; esac
+    encoded=$(base64 -w 0 "$quote" | tr '+/' '-_' | tr -d '=')
+    printf '%s{"quote": "%s"}' "$operation" "$encoded" >"$seeds/azure/$name"
+    printf '%s{"quote": "%s", "runtimeData": {"data": "eyJrIjoxfQ", "dataType": "JSON"}, "nonce": "n-1"}' \
+        "$operation" "$encoded" >"$seeds/azure/$name-runtime-json"
+    printf '%s{"quote": "%s", "runtimeData": {"data": "AAECAw", "dataType": "Binary"}}' \
+        "$operation" "$encoded" >"$seeds/azure/$name-runtime-binary"
+done
+
 # BigDL /registerPolicy bodies, as tests/service/test_bigdl.py sends them.
 mkdir -p "$seeds/bigdl"
 credentials='"appID": "0b6e3f52-6f1c-4c57-9a3e-2d3f4b5c6d7e", "apiKey": "key"'
@@ -170,6 +184,7 @@ seed_kind() {
     case $1 in
         *attestd_base64*) echo "base64 16384" ;;
         *bigdl_policy*) echo "bigdl 8192" ;;
+        *azure_request*) echo "azure 32768" ;;
         # 70000 bytes: room for a frame of ATTEST_TOKEN_MAX_SIZE (64 KiB) and more.
         *job_wire*) echo "job 70000" ;;
         *local_report*) echo "local 1024" ;;

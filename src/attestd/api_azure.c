@@ -5,7 +5,7 @@
  * The application's active policy applies, except its nonce rule. Azure's
  * binding applies instead: SHA-256 of the runtime data must equal the first
  * 32 bytes of report data. Without runtime data nothing is bound and the
- * token says so. The request's nonce is only echoed in the token.
+ * token records that. The request's nonce is only echoed in the token.
  *
  * Caveats, each documented in docs/api-azure.md:
  * - initTimeData and draftPolicyForAttestation are rejected, because the
@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "api_azure.h"
+#include "api_azure_internal.h"
 #include "attestation.h"
 #include "log.h"
 #include "metrics.h"
@@ -34,7 +35,6 @@
 #define AZURE_BINDING_RULE "azure-runtime-data-sha256"
 #define AZURE_BINDING_SIZE 32 /* SHA-256 in the first 32 bytes of report data */
 #define AZURE_CLAIMS_VERSION "1.0"
-#define AZURE_NONCE_MAX_SIZE 1024
 #define AZURE_JTI_SIZE 32
 #define AZURE_ISSUER_MAX_SIZE (ATTESTD_ISSUER_MAX_SIZE + ATTESTD_NAME_MAX_SIZE + 32)
 
@@ -45,11 +45,6 @@
         attestd_response_header((response), "x-ms-error-code", (code));                           \
     } while (0)
 
-typedef enum azure_tee {
-    AZURE_TEE_SGX,
-    AZURE_TEE_TDX,
-} azure_tee;
-
 /* The api-version values accepted per operation, as Azure's REST reference lists them. */
 static const char *const sgx_api_versions[] = {"2020-10-01", "2022-08-01", "2025-06-01", NULL};
 static const char *const tdx_api_versions[] = {"2023-04-01-preview", "2025-06-01", NULL};
@@ -59,22 +54,7 @@ static const char *const sgx_fields[] = {"quote", "runtimeData", "initTimeData",
                                          "draftPolicyForAttestation", "nonce", NULL};
 static const char *const tdx_fields[] = {"quote", "runtimeData", "initTimeData", "nonce", NULL};
 
-/* Runtime data: the decoded bytes and, for dataType "JSON", the parsed object. */
-typedef struct azure_runtime_data {
-    bool present;
-    uint8_t *bytes;
-    size_t size;
-    json_t *json; /* NULL for dataType "Binary" */
-} azure_runtime_data;
-
-typedef struct azure_request_body {
-    uint8_t *quote;
-    size_t quote_size;
-    azure_runtime_data runtime;
-    const char *nonce; /* borrowed from the request's JSON */
-} azure_request_body;
-
-static void request_body_clear(azure_request_body *body)
+void attestd_azure_request_clear(azure_request_body *body)
 {
     free(body->quote);
     free(body->runtime.bytes);
@@ -252,9 +232,8 @@ static bool fields_check(const json_t *json, azure_tee tee, attestd_response *re
     return true;
 }
 
-/* Parses an attestation request body and sets a 400 response on error. */
-static bool request_body_parse(const attestd_request *request, azure_tee tee,
-                               azure_request_body *out, attestd_response *response)
+bool attestd_azure_request_parse(const attestd_request *request, azure_tee tee,
+                                 azure_request_body *out, attestd_response *response)
 {
     const json_t *json = request->json;
     memset(out, 0, sizeof(*out));
@@ -272,7 +251,7 @@ static bool request_body_parse(const attestd_request *request, azure_tee tee,
     if (!attestd_base64url_decode(json_string_value(quote), json_string_length(quote), max_size,
                                   &out->quote, &out->quote_size) ||
         out->quote_size == 0) {
-        request_body_clear(out);
+        attestd_azure_request_clear(out);
         AZURE_ERROR(response, 400, "quote_invalid",
                     "quote is not base64url of 1 to %zu bytes", max_size);
         return false;
@@ -281,7 +260,7 @@ static bool request_body_parse(const attestd_request *request, azure_tee tee,
     json_t *nonce = json_object_get(json, "nonce");
     if (nonce != NULL && !json_is_null(nonce)) {
         if (!json_is_string(nonce) || json_string_length(nonce) > AZURE_NONCE_MAX_SIZE) {
-            request_body_clear(out);
+            attestd_azure_request_clear(out);
             AZURE_ERROR(response, 400, "nonce_invalid",
                         "nonce must be a string of at most %d bytes", AZURE_NONCE_MAX_SIZE);
             return false;
@@ -292,7 +271,7 @@ static bool request_body_parse(const attestd_request *request, azure_tee tee,
     json_t *runtime = json_object_get(json, "runtimeData");
     if (runtime != NULL && !json_is_null(runtime) &&
         !runtime_data_parse(request, runtime, &out->runtime, response)) {
-        request_body_clear(out);
+        attestd_azure_request_clear(out);
         return false;
     }
     return true;
@@ -543,7 +522,7 @@ static void azure_attest(const attestd_request *request, azure_tee tee,
         return;
     }
     azure_request_body body;
-    if (!request_body_parse(request, tee, &body, response)) {
+    if (!attestd_azure_request_parse(request, tee, &body, response)) {
         attestd_metrics_stage_failure(ATTESTD_STAGE_REQUEST);
         return;
     }
@@ -551,7 +530,7 @@ static void azure_attest(const attestd_request *request, azure_tee tee,
     attest_policy *policy = NULL;
     if (!attestd_active_policy_load(request, request->application, &stored, &policy, response)) {
         attestd_response_header(response, "x-ms-error-code", response->error_code);
-        request_body_clear(&body);
+        attestd_azure_request_clear(&body);
         return;
     }
 
@@ -619,7 +598,7 @@ out:
     attestd_evaluation_clear(&result);
     attest_policy_free(policy);
     attestd_policy_free(&stored);
-    request_body_clear(&body);
+    attestd_azure_request_clear(&body);
 }
 
 void attestd_azure_attest_sgx(const attestd_request *request, attestd_response *response)
