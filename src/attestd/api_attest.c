@@ -213,6 +213,24 @@ static attest_err nonce_use(const attestd_request *request, const attest_request
     return err;
 }
 
+/*
+ * Verifies and appraises body's evidence under the policy's own nonce rule:
+ * expected_report_data is the 64 bytes the nonce binds, or NULL without one.
+ */
+static void evaluate_with_nonce(const attestd_request *request, const attest_policy *policy,
+                                const attest_request_body *body,
+                                const uint8_t *expected_report_data, time_t now,
+                                attestd_evaluation *result)
+{
+    attest_report_data_binding binding = {
+        .rule = NULL,
+        .expected = expected_report_data,
+        .size = ATTEST_REPORT_DATA_SIZE,
+    };
+    attestd_evaluate(request, policy, body->evidence, body->evidence_size, body->evidence_type,
+                     &binding, now, result);
+}
+
 void attestd_api_attest(const attestd_request *request, attestd_response *response)
 {
     attest_request_body body;
@@ -252,13 +270,8 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         has_report_data = err == ATTEST_OK;
     }
     if (body.nonce == NULL || has_report_data) {
-        attest_report_data_binding binding = {
-            .rule = NULL,
-            .expected = has_report_data ? report_data : NULL,
-            .size = sizeof(report_data),
-        };
-        attestd_evaluate(request, policy, body.evidence, body.evidence_size, body.evidence_type,
-                         &binding, now, &result);
+        evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,
+                            &result);
     }
 
     bool tdx = attestd_evaluation_is_tdx(&result);
@@ -396,13 +409,8 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
     const char *report = NULL;
     result.full_report = !optional_string(request->json, "report", &report) || report == NULL ||
                          strcmp(report, "full") == 0;
-    attest_report_data_binding binding = {
-        .rule = NULL,
-        .expected = has_report_data ? report_data : NULL,
-        .size = sizeof(report_data),
-    };
-    attestd_evaluate(request, policy, body.evidence, body.evidence_size, body.evidence_type,
-                     &binding, now, &result);
+    evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,
+                        &result);
     json_t *out = attestd_evaluation_json(&result, request->application,
                                           has_stored ? stored.info.version : 0);
     json_object_set_new(out, "dry_run", json_true());

@@ -351,16 +351,11 @@ class SeparateServers(unittest.TestCase):
         server = self.start({"nonce_lifetime_seconds": 1, "purge_interval_seconds": 1,
                              "nonce_purge_delay_seconds": 1})
         self.consume_nonce(server)
-        database = sqlite3.connect(os.path.join(server.data_dir, "attestd.db"))
-        try:
-            self.assertEqual(database.execute("SELECT count(*) FROM nonces").fetchone()[0], 1)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and database.execute(
-                    "SELECT count(*) FROM nonces").fetchone()[0] != 0:
-                time.sleep(0.2)
-            self.assertEqual(database.execute("SELECT count(*) FROM nonces").fetchone()[0], 0)
-        finally:
-            database.close()
+        self.assertEqual(self.nonce_rows(server), 1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.nonce_rows(server) != 0:
+            time.sleep(0.2)
+        self.assertEqual(self.nonce_rows(server), 0)
         purged = [event for event in server.log_events() if event.get("event") == "purged"]
         self.assertEqual(purged[0]["nonces"], 1)
 
