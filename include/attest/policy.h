@@ -141,7 +141,7 @@ typedef struct attest_report_data_binding {
     /*
      * The first size bytes (1 to 64) of report data must equal expected,
      * compared in constant time. NULL: nothing is checked, and when rule is
-     * not NULL the check is skipped whatever the policy's nonce rule says.
+     * not NULL the check is skipped whatever the policy's nonce rule is.
      */
     const uint8_t *expected;
     size_t size;

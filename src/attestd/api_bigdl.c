@@ -169,7 +169,7 @@ static bool credentials_check(const attestd_request *request, const char **out_a
 
 void attestd_bigdl_enroll(const attestd_request *request, attestd_response *response)
 {
-    /* HEAD would create an application whose key nobody ever sees. */
+    /* HEAD would create an application without returning its key. */
     if (strcmp(request->method, "GET") != 0) {
         attestd_response_error(response, 405, "method_not_allowed",
                                "%.16s is not allowed on /enroll, which creates an application; "

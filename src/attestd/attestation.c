@@ -184,7 +184,7 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
     attest_err err = attestd_service_verify(service, evidence, evidence_size, now, result->report,
                                             &diag);
     if (err != ATTEST_OK && result->report->check_count == 0) {
-        /* The collateral source failed, so the evaluation fails closed and says why. */
+        /* The collateral source failed, so the evaluation fails closed with the source's error. */
         attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
         attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
         attestd_evaluation_reject(result, "collateral", err, diag.message);

@@ -181,7 +181,7 @@ static attest_err signing_key_load(const attestd_signing_key *stored, time_t now
 /*
  * Adds a retired key to keyset while tokens it signed may still be valid,
  * and frees it otherwise. A key set already full keeps its newer keys: a
- * database with more retired keys than the set holds must not stop the
+ * database with more retired keys than the set can contain must not stop the
  * service from starting, so the key left out is logged.
  */
 static void keyset_add_published(attest_keyset *keyset, attest_signing_key *key, time_t retired_at,

@@ -8,7 +8,7 @@
  * library's cached verification rate of the same quote in the same run, so
  * the service rate compares as a ratio.
  *
- * Each round trip asks for a nonce, quotes a simulated enclave whose report
+ * Each round trip requests a nonce, quotes a simulated enclave whose report
  * data binds it, and sends both, so the service issues, checks and consumes
  * a nonce, verifies, checks the binding, appraises, writes the audit record
  * and signs a token every time. With --url the quotes come from the

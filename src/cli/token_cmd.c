@@ -563,7 +563,7 @@ static int verify_token_read(const verify_args *args, uint8_t **out_token, size_
     attest_diag diag = {{0}};
     uint8_t *token = NULL;
     size_t size = 0;
-    /* TOKEN without the two dots of a compact JWS is a path, so a missing file says so. */
+    /* TOKEN without the two dots of a compact JWS is a path, so a missing file is reported as such. */
     size_t dots = 0;
     for (const char *c = args->token_argument; c != NULL && *c != '\0'; c++) {
         dots += *c == '.';

@@ -15,7 +15,7 @@ size, payload) on 127.0.0.1 only.
       Accepts one worker, sends it the token of --token if given, and
       writes every byte that the worker sends until it closes to --capture.
   job_peer.py worker --port PORT --reject TEXT
-      Connects to a job server, reads its first frame, answers with an 'R'
+      Connects to a job server, reads its first frame, replies with an 'R'
       frame with TEXT, and reads until the server closes.
 
 Exits with 0 when the exchange ran as scripted, 1 otherwise.

@@ -77,7 +77,7 @@ static unsigned nesting_depth(const uint8_t *text, size_t size)
     return max_depth;
 }
 
-/* Checks that the document holds request's value of measurement as [lowercase hex]. */
+/* Checks that the document contains the request's measurement value as [lowercase hex]. */
 static void measurement_check(const json_t *request, const json_t *document,
                               const measurement_key *measurement)
 {

@@ -8,7 +8,7 @@
 // "claims": {...}} or {"valid": false, "error": {"name", "code", "message",
 // "claim"}}, where code is jose's error code (such as ERR_JWT_EXPIRED) and
 // claim names the failed claim when jose reports one. Exit status: 0 valid,
-// 1 invalid or the JWKS cannot be fetched (the error's code tells which),
+// 1 invalid or the JWKS cannot be fetched (the error's code distinguishes them),
 // 2 usage error or unreadable token file.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -64,7 +64,7 @@ def self_signed_certificate(folder):
 class FakeService:
     """A loopback HTTP server that returns a fixed status and body for each path.
 
-    It stands in for a broken attestd, to check how the client names a bad
+    It replaces a broken attestd, to check how the client names a bad
     response. responses maps a path to (status, body bytes).
     """
 
