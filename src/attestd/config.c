@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -85,7 +86,9 @@ void attestd_config_init_defaults(attestd_config *out_config)
     snprintf(out_config->listen_address, sizeof(out_config->listen_address), "%s", "127.0.0.1");
     out_config->listen_port = 8443;
     snprintf(out_config->data_dir, sizeof(out_config->data_dir), "%s", "/var/lib/attestd");
-    out_config->threads = 4;
+    /* One worker per CPU: more only add context switches, since requests rarely wait. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    out_config->threads = cpus < 2 ? 2 : cpus > 256 ? 256 : (unsigned)cpus;
     out_config->max_connections = 256;
     out_config->max_connections_per_client = 64;
     out_config->connection_timeout_seconds = 30;

@@ -395,7 +395,7 @@ static int local_service_start(local_service *service, const char *attestd, atte
                           "\"collateral_path\": \"%s\", \"trust_root\": \"%s/platform/root-ca.der\", "
                           "\"max_connections\": %d, \"max_connections_per_client\": 0, "
                           "\"rate_limit_per_second\": 1000000, "
-                          "\"rate_limit_burst\": 1000000, \"threads\": 4}",
+                          "\"rate_limit_burst\": 1000000}",
                           port, service->dir, collateral_path, service->dir, MAX_CONNECTIONS);
     snprintf(path, sizeof(path), "%s/attestd.json", service->dir);
     if (length <= 0 || (size_t)length >= sizeof(config) || !write_file(path, config, (size_t)length)) {

@@ -23,7 +23,8 @@ static void test_config_defaults(void **state)
     assert_string_equal(config.data_dir, "/var/lib/attestd");
     assert_false(config.insecure_http);
     assert_string_equal(config.tls_cert_file, "");
-    assert_int_equal(config.threads, 4);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(config.threads, cpus < 2 ? 2 : cpus > 256 ? 256 : cpus);
     assert_int_equal(config.max_connections, 256);
     assert_int_equal(config.sqlite_synchronous, ATTESTD_SQLITE_SYNCHRONOUS_NORMAL);
     assert_false(config.read_only);
@@ -200,11 +201,12 @@ static void test_config_json_error_leaves_config(void **state)
     static const char text[] = "{\"threads\": 9, \"colour\": 1}";
     attestd_config config;
     attestd_config_init_defaults(&config);
+    unsigned default_threads = config.threads;
     attest_diag diag = {{0}};
 
     assert_int_equal(attestd_config_apply_json(&config, text, strlen(text), &diag),
                      ATTEST_ERR_ARGUMENT);
-    assert_int_equal(config.threads, 4);
+    assert_int_equal(config.threads, default_threads);
 }
 
 static void test_config_file_too_large(void **state)

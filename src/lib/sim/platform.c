@@ -419,6 +419,9 @@ attest_err attest_sim_platform_open(const char *dir, attest_sim_platform **out_p
         return ATTEST_ERR_NOMEM;
     }
     attest_err err = platform_load(platform, dir, diag);
+    if (err == ATTEST_OK) {
+        err = sim_quote_parts_prepare(platform, diag);
+    }
     if (err != ATTEST_OK) {
         attest_sim_platform_free(platform);
         return err;
@@ -432,6 +435,7 @@ void attest_sim_platform_free(attest_sim_platform *platform)
     if (platform == NULL) {
         return;
     }
+    sim_quote_parts_clear(platform);
     pair_slot slots[7];
     size_t count = pair_slots(platform, slots);
     for (size_t i = 0; i < count; i++) {

@@ -199,41 +199,45 @@ static attest_err quote_fill(const attest_sim_quote_options *options,
     return td_body_fill(options, faults, &quote->body.td);
 }
 
-/*
- * Signs the QE report with the PCK key and the header and body with the
- * attestation key, then applies the tampering faults ask for.
- */
-static attest_err quote_sign(const sim_pck *pck, EVP_PKEY *attestation_key,
-                             const sim_quote_faults *faults, attest_quote *quote,
-                             attest_diag *diag)
+/* Where the QE report starts in the serialized quote, and how much the attestation key signs. */
+static size_t quote_signed_size(const attest_quote *quote)
 {
     size_t descriptor_size = quote->header.version == 5 ? 6 : 0;
-    size_t signed_size = ATTEST_QUOTE_HEADER_SIZE + descriptor_size + quote->body_size;
-    size_t qe_report_offset = signed_size + 4 + ATTEST_ECDSA_SIGNATURE_SIZE +
-                              ATTEST_ECDSA_KEY_SIZE + (quote->header.version == 3 ? 0 : 6);
+    return ATTEST_QUOTE_HEADER_SIZE + descriptor_size + quote->body_size;
+}
 
+static size_t quote_qe_report_offset(const attest_quote *quote)
+{
+    return quote_signed_size(quote) + 4 + ATTEST_ECDSA_SIGNATURE_SIZE + ATTEST_ECDSA_KEY_SIZE +
+           (quote->header.version == 3 ? 0 : 6);
+}
+
+/* Signs the QE report of quote with the PCK key, as the QE does once per attestation key. */
+static attest_err qe_report_sign(const sim_pck *pck, attest_quote *quote, attest_diag *diag)
+{
     uint8_t *data = NULL;
     size_t size = 0;
     attest_err err = serialize_alloc(quote, &data, &size);
     if (err != ATTEST_OK) {
         return err;
     }
-    err = sim_sign_raw(pck->key, data + qe_report_offset, ATTEST_SGX_REPORT_BODY_SIZE,
+    err = sim_sign_raw(pck->key, data + quote_qe_report_offset(quote), ATTEST_SGX_REPORT_BODY_SIZE,
                        quote->qe_report_signature, diag);
     free(data);
-    if (err != ATTEST_OK) {
-        return err;
-    }
-    if (faults->tamper_qe_report) {
-        /* CONFIG_ID is covered by the PCK signature but by no QE identity check. */
-        quote->qe_report.config_id[0] ^= 0x01;
-    }
+    return err;
+}
 
-    err = serialize_alloc(quote, &data, &size);
+/* Signs the header, descriptor and body with the attestation key, then applies body faults. */
+static attest_err quote_sign(EVP_PKEY *attestation_key, const sim_quote_faults *faults,
+                             attest_quote *quote, attest_diag *diag)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    attest_err err = serialize_alloc(quote, &data, &size);
     if (err != ATTEST_OK) {
         return err;
     }
-    err = sim_sign_raw(attestation_key, data, signed_size, quote->signature, diag);
+    err = sim_sign_raw(attestation_key, data, quote_signed_size(quote), quote->signature, diag);
     free(data);
     if (err != ATTEST_OK) {
         return err;
@@ -262,6 +266,53 @@ static attest_err bound_key_get(EVP_PKEY *attestation_key, const sim_quote_fault
     return err;
 }
 
+/*
+ * Fills the QE report, its PCK signature and the PCK chain of quote, from
+ * the prepared parts or, when faults change the QE report, anew. pem_owned
+ * receives a chain the caller frees, or NULL when the quote borrows it.
+ */
+static attest_err qe_parts_fill(attest_sim_platform *platform, attest_sim_tee tee,
+                                const sim_quote_faults *faults, attest_quote *quote,
+                                uint8_t **pem_owned, attest_diag *diag)
+{
+    *pem_owned = NULL;
+    const sim_quote_parts *parts = &platform->quote_parts[tee == ATTEST_SIM_TDX ? 1 : 0];
+    if (platform->quote_parts_ready && !faults->qe_report_binds_other) {
+        quote->qe_report = parts->qe_report;
+        memcpy(quote->qe_report_signature, parts->qe_report_signature,
+               sizeof(quote->qe_report_signature));
+        quote->pck_chain = parts->pck_chain_pem;
+        quote->pck_chain_size = (uint32_t)parts->pck_chain_pem_size;
+    } else {
+        /* Another attestation key bound, or the platform is being prepared: sign afresh. */
+        uint8_t bound_key[64];
+        attest_err err = bound_key_get(platform->attestation_key, faults, bound_key, diag);
+        if (err == ATTEST_OK) {
+            err = qe_report_fill(tee, bound_key, &quote->qe_report);
+        }
+        sim_pck pck = sim_platform_pck(platform, tee);
+        X509 *chain[3] = {pck.cert, pck.ca, platform->root};
+        size_t pem_size = 0;
+        if (err == ATTEST_OK) {
+            err = sim_pem_chain(chain, 3, true, pem_owned, &pem_size, diag);
+        }
+        if (err != ATTEST_OK) {
+            return err;
+        }
+        quote->pck_chain = *pem_owned;
+        quote->pck_chain_size = (uint32_t)pem_size;
+        err = qe_report_sign(&pck, quote, diag);
+        if (err != ATTEST_OK) {
+            return err;
+        }
+    }
+    if (faults->tamper_qe_report) {
+        /* CONFIG_ID is covered by the PCK signature but by no QE identity check. */
+        quote->qe_report.config_id[0] ^= 0x01;
+    }
+    return ATTEST_OK;
+}
+
 attest_err sim_quote_build(attest_sim_platform *platform, const attest_sim_quote_options *options,
                            const sim_quote_faults *faults, uint8_t **out_quote, size_t *out_size,
                            attest_diag *diag)
@@ -278,52 +329,88 @@ attest_err sim_quote_build(attest_sim_platform *platform, const attest_sim_quote
         return err;
     }
 
+    if (!platform->quote_parts_ready) {
+        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
+                               "the simulated platform was not opened with attest_sim_platform_open");
+    }
     attest_quote quote;
     memset(&quote, 0, sizeof(quote));
-    uint8_t key[64];
-    uint8_t bound_key[64];
-    err = sim_public_key_raw(platform->attestation_key, key, diag);
-    if (err == ATTEST_OK) {
-        err = bound_key_get(platform->attestation_key, faults, bound_key, diag);
-    }
-    if (err == ATTEST_OK) {
-        err = quote_fill(options, faults, key, &quote);
-    }
-    if (err == ATTEST_OK) {
-        err = qe_report_fill(options->tee, bound_key, &quote.qe_report);
-    }
+    const uint8_t *key = platform->attestation_public_key;
+    err = quote_fill(options, faults, key, &quote);
     if (err != ATTEST_OK) {
         return err;
     }
-    memcpy(quote.attestation_key, key, sizeof(key));
+    memcpy(quote.attestation_key, key, sizeof(quote.attestation_key));
     quote.qe_auth_data = qe_auth_data;
     quote.qe_auth_data_size = sizeof(qe_auth_data);
 
     /* The PCK chain as real quotes carry it: PCK, CA, root in PEM, then one NUL. */
-    sim_pck pck = sim_platform_pck(platform, options->tee);
-    X509 *chain[3] = {pck.cert, pck.ca, platform->root};
-    uint8_t *pem = NULL;
-    size_t pem_size = 0;
-    err = sim_pem_chain(chain, 3, true, &pem, &pem_size, diag);
-    if (err != ATTEST_OK) {
-        return err;
+    uint8_t *pem_owned = NULL;
+    err = qe_parts_fill(platform, options->tee, faults, &quote, &pem_owned, diag);
+    if (err == ATTEST_OK) {
+        err = quote_sign(platform->attestation_key, faults, &quote, diag);
     }
-    quote.pck_chain = pem;
-    quote.pck_chain_size = (uint32_t)pem_size;
-
-    err = quote_sign(&pck, platform->attestation_key, faults, &quote, diag);
     uint8_t *data = NULL;
     size_t size = 0;
     if (err == ATTEST_OK) {
         err = serialize_alloc(&quote, &data, &size);
     }
-    free(pem);
+    free(pem_owned);
     if (err != ATTEST_OK) {
         return err;
     }
     *out_quote = data;
     *out_size = size;
     return ATTEST_OK;
+}
+
+attest_err sim_quote_parts_prepare(attest_sim_platform *platform, attest_diag *diag)
+{
+    static const sim_quote_faults no_faults;
+    platform->quote_parts_ready = false;
+    attest_err err = sim_public_key_raw(platform->attestation_key,
+                                        platform->attestation_public_key, diag);
+    for (int tee = ATTEST_SIM_SGX; err == ATTEST_OK && tee <= ATTEST_SIM_TDX; tee++) {
+        attest_sim_quote_options options;
+        attest_sim_quote_options_init(&options, (attest_sim_tee)tee);
+        attest_quote quote;
+        memset(&quote, 0, sizeof(quote));
+        err = quote_fill(&options, &no_faults, platform->attestation_public_key, &quote);
+        memcpy(quote.attestation_key, platform->attestation_public_key,
+               sizeof(quote.attestation_key));
+        quote.qe_auth_data = qe_auth_data;
+        quote.qe_auth_data_size = sizeof(qe_auth_data);
+        uint8_t *pem = NULL;
+        if (err == ATTEST_OK) {
+            err = qe_parts_fill(platform, (attest_sim_tee)tee, &no_faults, &quote, &pem, diag);
+        }
+        sim_quote_parts *parts = &platform->quote_parts[tee];
+        if (err == ATTEST_OK) {
+            parts->qe_report = quote.qe_report;
+            memcpy(parts->qe_report_signature, quote.qe_report_signature,
+                   sizeof(parts->qe_report_signature));
+            parts->pck_chain_pem = pem;
+            parts->pck_chain_pem_size = quote.pck_chain_size;
+        } else {
+            free(pem);
+        }
+    }
+    if (err != ATTEST_OK) {
+        sim_quote_parts_clear(platform);
+        return err;
+    }
+    platform->quote_parts_ready = true;
+    return ATTEST_OK;
+}
+
+void sim_quote_parts_clear(attest_sim_platform *platform)
+{
+    for (size_t i = 0; i < 2; i++) {
+        free(platform->quote_parts[i].pck_chain_pem);
+        platform->quote_parts[i].pck_chain_pem = NULL;
+        platform->quote_parts[i].pck_chain_pem_size = 0;
+    }
+    platform->quote_parts_ready = false;
 }
 
 attest_err attest_sim_quote(attest_sim_platform *platform, const attest_sim_quote_options *options,

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <attest/quote.h>
 #include <attest/sim.h>
 
 /* The TCB of the simulated platform: what its PCK certificates and quotes state. */
@@ -32,6 +33,19 @@ extern const uint8_t sim_pce_id[2];
 #define SIM_CERT_NOT_BEFORE ((time_t)1577836800)
 #define SIM_CERT_NOT_AFTER ((time_t)2524607999)
 
+/*
+ * What every quote of one TEE repeats: a real QE signs its QE report once,
+ * when its attestation key is certified, and every quote carries the same
+ * PCK chain. Prepared when the platform opens, so quoting signs only the
+ * quote itself.
+ */
+typedef struct sim_quote_parts {
+    attest_sgx_report_body qe_report;
+    uint8_t qe_report_signature[64];
+    uint8_t *pck_chain_pem; /* PCK, CA and root in PEM, then one NUL, counted in the size */
+    size_t pck_chain_pem_size;
+} sim_quote_parts;
+
 struct attest_sim_platform {
     EVP_PKEY *root_key;
     X509 *root;
@@ -48,6 +62,9 @@ struct attest_sim_platform {
     X509 *pck_processor;
     EVP_PKEY *attestation_key;
     uint8_t secret[32];
+    uint8_t attestation_public_key[64]; /* x || y of attestation_key */
+    sim_quote_parts quote_parts[2];     /* indexed by attest_sim_tee */
+    bool quote_parts_ready;
 };
 
 /* The PCK certificate, its key and its CA for quotes of tee. */
@@ -153,5 +170,12 @@ ATTEST_MUST_USE attest_err sim_quote_build(attest_sim_platform *platform,
                                            const attest_sim_quote_options *options,
                                            const sim_quote_faults *faults, uint8_t **out_quote,
                                            size_t *out_size, attest_diag *diag);
+
+/* Prepares platform->quote_parts and platform->attestation_public_key. */
+ATTEST_MUST_USE attest_err sim_quote_parts_prepare(attest_sim_platform *platform,
+                                                   attest_diag *diag);
+
+/* Frees what sim_quote_parts_prepare allocated. */
+void sim_quote_parts_clear(attest_sim_platform *platform);
 
 #endif
