@@ -186,9 +186,12 @@ struct json_t *attest_report_to_json_object(const attest_report *report);
 
 /*
  * Builds the object of attest_report_to_json_object without its "claims"
- * member: the outcome and every check, for responses that stay small.
+ * member: the outcome and every check, for responses that stay small. A
+ * check that passed has its "detail" only when pass_details is true; the
+ * others always have it.
  */
-struct json_t *attest_report_checks_to_json_object(const attest_report *report);
+struct json_t *attest_report_checks_to_json_object(const attest_report *report,
+                                                   bool pass_details);
 
 /* Writes report as readable text to file. */
 void attest_report_print(const attest_report *report, void *file);

@@ -45,7 +45,7 @@ typedef struct attest_request_body {
     const char *evidence_type;
     const char *nonce;
     const char *audience;
-    bool full_report; /* "report": "full" rather than the default "checks" */
+    const char *report; /* "checks", "details", "full" or NULL */
     uint8_t *evidence;
     size_t evidence_size;
     uint8_t *runtime_data;
@@ -110,14 +110,13 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
                                "runtime_data must be strings when present");
         return false;
     }
-    const char *report = NULL;
-    if (!optional_string(json, "report", &report) ||
-        (report != NULL && strcmp(report, "checks") != 0 && strcmp(report, "full") != 0)) {
+    attestd_report_level level;
+    if (!optional_string(json, "report", &out->report) ||
+        !attestd_report_level_parse(out->report, ATTESTD_REPORT_CHECKS, &level)) {
         attestd_response_error(response, 400, "request_invalid",
-                               "report must be \"checks\" (the default) or \"full\"");
+                               "report must be \"checks\", \"details\" or \"full\"");
         return false;
     }
-    out->full_report = report != NULL && strcmp(report, "full") == 0;
     if (needs_application && out->application == NULL) {
         attestd_response_error(response, 400, "request_invalid", "application is missing");
         return false;
@@ -253,7 +252,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    result.full_report = body.full_report;
+    (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_CHECKS, &result.report_level);
 
     uint8_t report_data[ATTEST_REPORT_DATA_SIZE];
     bool has_report_data = false;
@@ -404,11 +403,9 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
     }
     /*
      * A dry run debugs a policy, so its report shows the decoded quote unless
-     * the request sets "report": "checks".
+     * the request asks for less. The body parse checked the field.
      */
-    const char *report = NULL;
-    result.full_report = !optional_string(request->json, "report", &report) || report == NULL ||
-                         strcmp(report, "full") == 0;
+    (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_FULL, &result.report_level);
     evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,
                         &result);
     json_t *out = attestd_evaluation_json(&result, request->application,

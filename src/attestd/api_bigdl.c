@@ -606,7 +606,7 @@ static void verify_respond(const attestd_evaluation *result, const char *app_id,
     json_object_set_new(body, "simulated", json_boolean(result->has_report && report->simulated));
     json_object_set_new(body, "auditID", json_integer(audit_id));
     json_object_set_new(body, "appraisal", result->has_appraisal
-                                               ? attestd_appraisal_json(&result->appraisal)
+                                               ? attestd_appraisal_json(&result->appraisal, true)
                                                : json_null());
 }
 

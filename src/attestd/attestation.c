@@ -124,7 +124,24 @@ static attestd_stage metrics_stage(attest_stage stage)
     return ATTESTD_STAGE_REQUEST;
 }
 
-json_t *attestd_appraisal_json(const attest_appraisal *appraisal)
+bool attestd_report_level_parse(const char *text, attestd_report_level default_level,
+                                attestd_report_level *out_level)
+{
+    if (text == NULL) {
+        *out_level = default_level;
+    } else if (strcmp(text, "checks") == 0) {
+        *out_level = ATTESTD_REPORT_CHECKS;
+    } else if (strcmp(text, "details") == 0) {
+        *out_level = ATTESTD_REPORT_DETAILS;
+    } else if (strcmp(text, "full") == 0) {
+        *out_level = ATTESTD_REPORT_FULL;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+json_t *attestd_appraisal_json(const attest_appraisal *appraisal, bool pass_details)
 {
     json_t *checks = json_array();
     for (size_t i = 0; i < appraisal->check_count; i++) {
@@ -135,7 +152,9 @@ json_t *attestd_appraisal_json(const attest_appraisal *appraisal)
         if (check->outcome == ATTEST_CHECK_FAIL) {
             json_object_set_new(item, "code", json_string(attest_err_code(check->err)));
         }
-        json_object_set_new(item, "detail", json_string(check->detail));
+        if (pass_details || check->outcome != ATTEST_CHECK_PASS) {
+            json_object_set_new(item, "detail", json_string(check->detail));
+        }
         json_array_append_new(checks, item);
     }
     json_t *object = json_object();
@@ -263,15 +282,19 @@ json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *ap
     }
     json_t *verification = NULL;
     if (result->has_report) {
-        verification = result->full_report ? attest_report_to_json_object(result->report)
-                                           : attest_report_checks_to_json_object(result->report);
+        verification = result->report_level == ATTESTD_REPORT_FULL
+                           ? attest_report_to_json_object(result->report)
+                           : attest_report_checks_to_json_object(
+                                 result->report, result->report_level == ATTESTD_REPORT_DETAILS);
     }
     if (verification == NULL) {
         verification = json_null();
     }
     json_object_set_new(object, "verification", verification);
     json_object_set_new(object, "appraisal", result->has_appraisal
-                                                 ? attestd_appraisal_json(&result->appraisal)
+                                                 ? attestd_appraisal_json(
+                                                       &result->appraisal,
+                                                       result->report_level != ATTESTD_REPORT_CHECKS)
                                                  : json_null());
     return object;
 }

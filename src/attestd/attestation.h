@@ -37,6 +37,20 @@ bool attestd_base64url_decode(const char *text, size_t text_size, size_t max_siz
                               size_t *out_size);
 
 /* The outcome of one evaluation, before the response is written. */
+/* How much of the evaluation a response shows: the request's "report" field. */
+typedef enum attestd_report_level {
+    ATTESTD_REPORT_CHECKS,  /* every check; the detail only of checks that did not pass */
+    ATTESTD_REPORT_DETAILS, /* every check with its detail */
+    ATTESTD_REPORT_FULL,    /* every check with its detail, and the decoded quote */
+} attestd_report_level;
+
+/*
+ * Reads "checks", "details" or "full" into out_level; false for any other
+ * text. NULL (the field is absent) gives default_level.
+ */
+bool attestd_report_level_parse(const char *text, attestd_report_level default_level,
+                                attestd_report_level *out_level);
+
 typedef struct attestd_evaluation {
     bool accepted;
     char stage[24]; /* "request", "nonce", "collateral", a verification stage, "appraisal", "token" */
@@ -46,8 +60,7 @@ typedef struct attestd_evaluation {
     bool has_report;
     attest_appraisal appraisal;
     bool has_appraisal;
-    /* Whether the response's report carries the decoded quote ("claims") besides the checks. */
-    bool full_report;
+    attestd_report_level report_level;
 } attestd_evaluation;
 
 /* Allocates the report and returns false when out of memory. Free it with attestd_evaluation_clear. */
@@ -73,14 +86,17 @@ bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
 
 /*
  * Builds the native response object: verdict, application, policy_version
- * (0: null), failure, verification report (with the quote's claims only
- * when result->full_report is set) and appraisal.
+ * (0: null), failure, verification report and appraisal, as much of
+ * them as result->report_level asks for.
  */
 json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *application,
                                 int64_t policy_version);
 
-/* Builds the appraisal's checks as the native response shows them. */
-json_t *attestd_appraisal_json(const attest_appraisal *appraisal);
+/*
+ * Builds the appraisal's checks as the native response shows them; a check
+ * that passed has its "detail" only when pass_details is true.
+ */
+json_t *attestd_appraisal_json(const attest_appraisal *appraisal, bool pass_details);
 
 /*
  * Loads and parses the active policy of application. On failure sets an

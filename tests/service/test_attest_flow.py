@@ -177,11 +177,11 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(records[0]["verdict"], "accepted")
         self.assertEqual(records[0]["token_id"], claims["jti"])
 
-    def test_report_checks_or_full(self):
+    def test_report_levels(self):
         server = self.start("sgx")
         self.application(server, "trainer", sgx_policy())
         replies = {}
-        for report in (None, "checks", "full"):
+        for report in (None, "checks", "details", "full"):
             nonce = self.nonce(server)
             quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
             fields = {} if report is None else {"report": report}
@@ -191,8 +191,22 @@ class AttestFlowTest(unittest.TestCase):
         for report, result in replies.items():
             self.assertEqual(result["verdict"], "accepted", report)
             self.assertGreater(len(result["verification"]["checks"]), 10, report)
+            names = [check["check"] for check in result["verification"]["checks"]]
+            self.assertEqual(names, [check["check"] for check in
+                                     replies[None]["verification"]["checks"]], report)
+            for check in result["verification"]["checks"] + result["appraisal"]["checks"]:
+                self.assertIn(check["outcome"], ("pass", "fail", "skip"), check)
+                # Every check that did not pass says why, at every level.
+                if check["outcome"] != "pass" or report in ("details", "full"):
+                    self.assertTrue(check["detail"], (report, check))
+                else:
+                    self.assertNotIn("detail", check, (report, check))
+        skipped = [check for check in replies[None]["appraisal"]["checks"]
+                   if check["outcome"] == "skip"]
+        self.assertTrue(skipped, "the policy leaves some checks unset")
         self.assertNotIn("claims", replies[None]["verification"])
         self.assertNotIn("claims", replies["checks"]["verification"])
+        self.assertNotIn("claims", replies["details"]["verification"])
         self.assertEqual(replies["full"]["verification"]["claims"]["body"]["mr_enclave"],
                          MRENCLAVE)
 

@@ -408,7 +408,7 @@ static json_t *claims_json(const attest_report *report)
     return claims;
 }
 
-static json_t *checks_json(const attest_report *report)
+static json_t *checks_json(const attest_report *report, bool pass_details)
 {
     json_t *array = json_array();
     for (size_t i = 0; i < report->check_count; i++) {
@@ -420,14 +420,19 @@ static json_t *checks_json(const attest_report *report)
         if (check->outcome == ATTEST_CHECK_FAIL) {
             json_object_set_new(object, "code", json_string(attest_err_code(check->err)));
         }
-        json_object_set_new(object, "detail", json_string(check->detail));
+        if (pass_details || check->outcome != ATTEST_CHECK_PASS) {
+            json_object_set_new(object, "detail", json_string(check->detail));
+        }
         json_array_append_new(array, object);
     }
     return array;
 }
 
-/* Builds the report object, with the decoded quote's claims when with_claims is true. */
-static json_t *report_json(const attest_report *report, bool with_claims)
+/*
+ * Builds the report object, with the decoded quote's claims when with_claims
+ * is true and the detail of passed checks when pass_details is true.
+ */
+static json_t *report_json(const attest_report *report, bool with_claims, bool pass_details)
 {
     json_t *root = json_object();
     if (root == NULL) {
@@ -452,7 +457,7 @@ static json_t *report_json(const attest_report *report, bool with_claims)
     if (with_claims) {
         json_object_set_new(root, "claims", claims_json(report));
     }
-    json_object_set_new(root, "checks", checks_json(report));
+    json_object_set_new(root, "checks", checks_json(report, pass_details));
     if (!report->valid) {
         json_t *error = json_object();
         json_object_set_new(error, "stage", json_string(attest_stage_name(report->error_stage)));
@@ -465,12 +470,12 @@ static json_t *report_json(const attest_report *report, bool with_claims)
 
 json_t *attest_report_to_json_object(const attest_report *report)
 {
-    return report_json(report, true);
+    return report_json(report, true, true);
 }
 
-json_t *attest_report_checks_to_json_object(const attest_report *report)
+json_t *attest_report_checks_to_json_object(const attest_report *report, bool pass_details)
 {
-    return report_json(report, false);
+    return report_json(report, false, pass_details);
 }
 
 char *attest_report_to_json(const attest_report *report, bool pretty)
