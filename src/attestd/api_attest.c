@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -193,23 +194,33 @@ void attestd_api_nonce(const attestd_request *request, attestd_response *respons
     attestd_response_json(response, 200, body);
 }
 
-/* Checks and consumes the nonce; on success writes the expected report data. */
-static attest_err nonce_use(const attestd_request *request, const attest_request_body *body,
-                            time_t now, uint8_t out_report_data[ATTEST_REPORT_DATA_SIZE],
-                            attest_diag *diag)
+/*
+ * Checks the nonce's MAC and expiry and writes its bytes, its expiry and the
+ * report data it binds. The audit record's transaction consumes it later
+ * (attestd_audit_write), so a replay is found there.
+ */
+static attest_err nonce_check(const attestd_request *request, const attest_request_body *body,
+                              time_t now, uint8_t out_raw[ATTEST_NONCE_RAW_SIZE],
+                              time_t *out_expiry, uint8_t out_report_data[ATTEST_REPORT_DATA_SIZE],
+                              attest_diag *diag)
 {
-    uint8_t raw[ATTEST_NONCE_RAW_SIZE];
-    time_t expiry = 0;
-    attest_err err = attestd_service_nonce_check(request->service, body->nonce, now, raw, &expiry,
-                                                 diag);
+    attest_err err = attestd_service_nonce_check(request->service, body->nonce, now, out_raw,
+                                                 out_expiry, diag);
     if (err == ATTEST_OK) {
-        err = attestd_store_nonce_consume(request->store, raw, (int64_t)expiry, (int64_t)now, diag);
-    }
-    if (err == ATTEST_OK) {
-        err = attest_report_data_bind(raw, body->runtime_data, body->runtime_data_size,
+        err = attest_report_data_bind(out_raw, body->runtime_data, body->runtime_data_size,
                                       out_report_data);
     }
     return err;
+}
+
+/* Rejects the evaluation at the nonce stage with diag's message and a hint. */
+static void nonce_reject(attestd_evaluation *result, attest_err err, const attest_diag *diag)
+{
+    attestd_metrics_stage_failure(ATTESTD_STAGE_NONCE);
+    char message[sizeof(diag->message) + 64];
+    snprintf(message, sizeof(message), "%s; request a new nonce with POST /v1/nonce",
+             strncmp(diag->message, "store: ", 7) == 0 ? diag->message + 7 : diag->message);
+    attestd_evaluation_reject(result, "nonce", err, message);
 }
 
 /*
@@ -254,17 +265,16 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     }
     (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_CHECKS, &result.report_level);
 
+    uint8_t nonce_raw[ATTEST_NONCE_RAW_SIZE];
+    time_t nonce_expiry = 0;
     uint8_t report_data[ATTEST_REPORT_DATA_SIZE];
     bool has_report_data = false;
     attest_diag diag = {{0}};
     if (body.nonce != NULL) {
-        attest_err err = nonce_use(request, &body, now, report_data, &diag);
+        attest_err err = nonce_check(request, &body, now, nonce_raw, &nonce_expiry, report_data,
+                                     &diag);
         if (err != ATTEST_OK) {
-            attestd_metrics_stage_failure(ATTESTD_STAGE_NONCE);
-            char message[sizeof(diag.message) + 64];
-            snprintf(message, sizeof(message), "%s; request a new nonce with POST /v1/nonce",
-                     strncmp(diag.message, "store: ", 7) == 0 ? diag.message + 7 : diag.message);
-            attestd_evaluation_reject(&result, "nonce", err, message);
+            nonce_reject(&result, err, &diag);
         }
         has_report_data = err == ATTEST_OK;
     }
@@ -272,10 +282,6 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,
                             &result);
     }
-
-    bool tdx = attestd_evaluation_is_tdx(&result);
-    attestd_metrics_attestation(tdx ? ATTESTD_METRICS_EVIDENCE_TDX : ATTESTD_METRICS_EVIDENCE_SGX,
-                                result.accepted);
 
     /* The token exists only once the audit record that names it is stored. */
     if (result.accepted) {
@@ -314,10 +320,30 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     if (claims != NULL && json_is_string(json_object_get(claims, "jti"))) {
         token_id = json_string_value(json_object_get(claims, "jti"));
     }
+    /*
+     * One transaction consumes the nonce and stores the record, so a nonce
+     * is used once whatever the verdict, and a replay stores nothing: it is
+     * then recorded as rejected, without the token signed for it.
+     */
     int64_t audit_id = 0;
     attest_err err = attestd_audit_write(request, body.application, body.evidence,
                                          body.evidence_size, &result, stored.info.version,
-                                         token_id, &audit_id, &diag);
+                                         token_id, has_report_data ? nonce_raw : NULL,
+                                         nonce_expiry, &audit_id, &diag);
+    if (err == ATTEST_ERR_NONCE_REPLAYED || err == ATTEST_ERR_NONCE_EXPIRED) {
+        nonce_reject(&result, err, &diag);
+        OPENSSL_cleanse(token, token != NULL ? strlen(token) : 0);
+        free(token);
+        token = NULL;
+        json_decref(claims);
+        claims = NULL;
+        diag = (attest_diag){{0}};
+        err = attestd_audit_write(request, body.application, body.evidence, body.evidence_size,
+                                  &result, stored.info.version, NULL, NULL, 0, &audit_id, &diag);
+    }
+    bool tdx = attestd_evaluation_is_tdx(&result);
+    attestd_metrics_attestation(tdx ? ATTESTD_METRICS_EVIDENCE_TDX : ATTESTD_METRICS_EVIDENCE_SGX,
+                                result.accepted);
     if (err != ATTEST_OK) {
         attestd_response_error(response, 503, attest_err_code(err),
                                "the audit record cannot be written, so no token is issued: %s",
@@ -403,7 +429,7 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
     }
     /*
      * A dry run debugs a policy, so its report shows the decoded quote unless
-     * the request asks for less. The body parse checked the field.
+     * the request sets another level. request_body_parse validated the field.
      */
     (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_FULL, &result.report_level);
     evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,

@@ -579,7 +579,7 @@ static void azure_attest(const attestd_request *request, azure_tee tee,
     attest_diag diag = {{0}};
     attest_err err = attestd_audit_write(request, request->application, body.quote,
                                          body.quote_size, &result, stored.info.version, token_id,
-                                         &audit_id, &diag);
+                                         NULL, 0, &audit_id, &diag);
     if (err != ATTEST_OK) {
         AZURE_ERROR(response, 503, attest_err_code(err),
                     "the audit record cannot be written, so no token is issued: %s",

@@ -673,7 +673,7 @@ void attestd_bigdl_verify_quote(const attestd_request *request, attestd_response
     attest_diag diag = {{0}};
     int64_t audit_id = 0;
     attest_err err = attestd_audit_write(request, app_id, quote, quote_size, &result,
-                                         stored.info.version, NULL, &audit_id, &diag);
+                                         stored.info.version, NULL, NULL, 0, &audit_id, &diag);
     if (err != ATTEST_OK) {
         error_set(&error, 503, attest_err_code(err),
                   "the audit record cannot be written, so the quote gets no result: %s",

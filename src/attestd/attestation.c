@@ -337,7 +337,8 @@ void attestd_policy_names(const attestd_policy *stored, const char *application,
 attest_err attestd_audit_write(const attestd_request *request, const char *application,
                                const uint8_t *evidence, size_t evidence_size,
                                const attestd_evaluation *result, int64_t policy_version,
-                               const char *token_id, int64_t *out_audit_id, attest_diag *diag)
+                               const char *token_id, const uint8_t *nonce, time_t nonce_expiry,
+                               int64_t *out_audit_id, attest_diag *diag)
 {
     attestd_audit_record record;
     memset(&record, 0, sizeof(record));
@@ -373,6 +374,11 @@ attest_err attestd_audit_write(const attestd_request *request, const char *appli
     }
     snprintf(record.client_address, sizeof(record.client_address), "%s", request->client_address);
     snprintf(record.request_id, sizeof(record.request_id), "%s", request->request_id);
+    if (nonce != NULL) {
+        return attestd_store_audit_insert_consuming(request->store, &record, nonce,
+                                                    (int64_t)nonce_expiry, record.time,
+                                                    out_audit_id, diag);
+    }
     return attestd_store_audit_insert(request->store, &record, out_audit_id, diag);
 }
 

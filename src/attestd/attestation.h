@@ -87,7 +87,7 @@ bool attestd_evaluation_is_tdx(const attestd_evaluation *result);
 /*
  * Builds the native response object: verdict, application, policy_version
  * (0: null), failure, verification report and appraisal, as much of
- * them as result->report_level asks for.
+ * them as result->report_level sets.
  */
 json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *application,
                                 int64_t policy_version);
@@ -115,12 +115,17 @@ void attestd_policy_names(const attestd_policy *stored, const char *application,
  * Writes the audit record of one evaluation: evidence hash (without the
  * quote's unsigned trailing bytes), verdict, failing check, policy version,
  * token id (NULL: none) and the request's client and id.
+ *
+ * With a nonce (NULL: none), the same transaction consumes it, valid until
+ * nonce_expiry: ATTEST_ERR_NONCE_REPLAYED or ATTEST_ERR_NONCE_EXPIRED then
+ * mean that nothing was written.
  */
 ATTEST_MUST_USE attest_err attestd_audit_write(const attestd_request *request,
                                                const char *application, const uint8_t *evidence,
                                                size_t evidence_size,
                                                const attestd_evaluation *result,
                                                int64_t policy_version, const char *token_id,
+                                               const uint8_t *nonce, time_t nonce_expiry,
                                                int64_t *out_audit_id, attest_diag *diag);
 
 /* Returns the token lifetime of a policy, cut to the service's maximum. */

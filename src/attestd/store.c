@@ -431,25 +431,6 @@ void attestd_api_key_list_free(attestd_api_key_list *list)
 
 /* Nonces */
 
-attest_err attestd_store_nonce_consume(attestd_store *store,
-                                       const uint8_t nonce[ATTESTD_NONCE_SIZE],
-                                       int64_t expires_at, int64_t now, attest_diag *diag)
-{
-    STORE_CHECK_NOT_NULL(store, diag);
-    STORE_CHECK_NOT_NULL(nonce, diag);
-
-    /*
-     * An expired nonce is rejected before it reaches the table: after a purge
-     * the table no longer records it, so only this check stops its replay.
-     */
-    if (expires_at <= now) {
-        return attest_diag_set(diag, ATTEST_ERR_NONCE_EXPIRED,
-                               "store: nonce expired at %lld, not after the time %lld",
-                               (long long)expires_at, (long long)now);
-    }
-    return store->ops->nonce_consume(store, nonce, expires_at, diag);
-}
-
 attest_err attestd_store_nonce_purge(attestd_store *store, int64_t now, uint64_t *out_count,
                                      attest_diag *diag)
 {
@@ -459,12 +440,9 @@ attest_err attestd_store_nonce_purge(attestd_store *store, int64_t now, uint64_t
 
 /* Audit records */
 
-attest_err attestd_store_audit_insert(attestd_store *store, const attestd_audit_record *record,
-                                      int64_t *out_id, attest_diag *diag)
+/* Checks what every store requires of an audit record. */
+static attest_err audit_record_check(const attestd_audit_record *record, attest_diag *diag)
 {
-    STORE_CHECK_NOT_NULL(store, diag);
-    STORE_CHECK_NOT_NULL(record, diag);
-
     if (record->verdict != ATTESTD_VERDICT_ACCEPTED &&
         record->verdict != ATTESTD_VERDICT_REJECTED) {
         return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
@@ -495,7 +473,44 @@ attest_err attestd_store_audit_insert(attestd_store *store, const attestd_audit_
             return err;
         }
     }
+    return ATTEST_OK;
+}
+
+attest_err attestd_store_audit_insert(attestd_store *store, const attestd_audit_record *record,
+                                      int64_t *out_id, attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    STORE_CHECK_NOT_NULL(record, diag);
+    attest_err err = audit_record_check(record, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
     return store->ops->audit_insert(store, record, out_id, diag);
+}
+
+attest_err attestd_store_audit_insert_consuming(attestd_store *store,
+                                                const attestd_audit_record *record,
+                                                const uint8_t nonce[ATTESTD_NONCE_SIZE],
+                                                int64_t nonce_expires_at, int64_t now,
+                                                int64_t *out_id, attest_diag *diag)
+{
+    STORE_CHECK_NOT_NULL(store, diag);
+    STORE_CHECK_NOT_NULL(record, diag);
+    STORE_CHECK_NOT_NULL(nonce, diag);
+    /*
+     * An expired nonce is rejected before it reaches the table: after a purge
+     * the table no longer records it, so only this check stops its replay.
+     */
+    if (nonce_expires_at <= now) {
+        return attest_diag_set(diag, ATTEST_ERR_NONCE_EXPIRED,
+                               "store: nonce expired at %lld, not after the time %lld",
+                               (long long)nonce_expires_at, (long long)now);
+    }
+    attest_err err = audit_record_check(record, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    return store->ops->audit_insert_consuming(store, record, nonce, nonce_expires_at, out_id, diag);
 }
 
 attest_err attestd_store_audit_list(attestd_store *store, const attestd_audit_filter *filter,

@@ -216,13 +216,15 @@ typedef struct attestd_store_ops {
                                 char out_application[ATTESTD_NAME_MAX_SIZE + 1],
                                 int64_t *out_version, attest_diag *diag);
 
-    attest_err (*nonce_consume)(attestd_store *store, const uint8_t nonce[ATTESTD_NONCE_SIZE],
-                                int64_t expires_at, attest_diag *diag);
     attest_err (*nonce_purge)(attestd_store *store, int64_t now, uint64_t *out_count,
                               attest_diag *diag);
 
     attest_err (*audit_insert)(attestd_store *store, const attestd_audit_record *record,
                                int64_t *out_id, attest_diag *diag);
+    attest_err (*audit_insert_consuming)(attestd_store *store, const attestd_audit_record *record,
+                                         const uint8_t nonce[ATTESTD_NONCE_SIZE],
+                                         int64_t nonce_expires_at, int64_t *out_id,
+                                         attest_diag *diag);
     attest_err (*audit_list)(attestd_store *store, const attestd_audit_filter *filter,
                              attestd_audit_list *out_list, attest_diag *diag);
 
@@ -420,15 +422,6 @@ ATTEST_MUST_USE attest_err attestd_store_policy_id_get(attestd_store *store,
                                                                             1],
                                                        int64_t *out_version, attest_diag *diag);
 
-/*
- * Records nonce as consumed until expires_at. Returns ATTEST_OK the first
- * time, ATTEST_ERR_NONCE_REPLAYED afterwards, and ATTEST_ERR_NONCE_EXPIRED
- * when expires_at <= now, so a nonce purged after expiry cannot be replayed.
- */
-ATTEST_MUST_USE attest_err attestd_store_nonce_consume(attestd_store *store,
-                                                       const uint8_t nonce[ATTESTD_NONCE_SIZE],
-                                                       int64_t expires_at, int64_t now,
-                                                       attest_diag *diag);
 /* Deletes nonces with expires_at <= now; out_count (may be NULL) gets how many. */
 ATTEST_MUST_USE attest_err attestd_store_nonce_purge(attestd_store *store, int64_t now,
                                                      uint64_t *out_count, attest_diag *diag);
@@ -441,6 +434,17 @@ ATTEST_MUST_USE attest_err attestd_store_nonce_purge(attestd_store *store, int64
 ATTEST_MUST_USE attest_err attestd_store_audit_insert(attestd_store *store,
                                                       const attestd_audit_record *record,
                                                       int64_t *out_id, attest_diag *diag);
+/*
+ * Records nonce as consumed until nonce_expires_at and appends record, in
+ * one transaction: both are stored or neither. ATTEST_ERR_NONCE_REPLAYED
+ * when the nonce was consumed before, and ATTEST_ERR_NONCE_EXPIRED when
+ * nonce_expires_at <= now, so a nonce purged after expiry cannot be
+ * replayed; nothing is stored then.
+ */
+ATTEST_MUST_USE attest_err attestd_store_audit_insert_consuming(
+    attestd_store *store, const attestd_audit_record *record,
+    const uint8_t nonce[ATTESTD_NONCE_SIZE], int64_t nonce_expires_at, int64_t now,
+    int64_t *out_id, attest_diag *diag);
 /* Lists matching records, newest first (time, then id). Free with attestd_audit_list_free. */
 ATTEST_MUST_USE attest_err attestd_store_audit_list(attestd_store *store,
                                                     const attestd_audit_filter *filter,

@@ -77,7 +77,6 @@ attest_err store_sqlite_error(sqlite3 *db, int rc, attest_diag *diag, const char
 ATTEST_MUST_USE attest_err store_sqlite_prepare(sqlite3 *db, const char *sql,
                                                 sqlite3_stmt **out_stmt, attest_diag *diag);
 
-/* Runs a fixed SQL text that takes no values, such as "BEGIN IMMEDIATE". */
 /*
  * Prepares sql on the pooled connection of slot, or resets the statement
  * prepared there before for the same text, which must be a string literal.
@@ -91,6 +90,7 @@ ATTEST_MUST_USE attest_err store_sqlite_prepare_cached(store_sqlite *store, size
 /* Resets a statement of store_sqlite_prepare_cached for its next use. NULL is ignored. */
 void store_sqlite_cached_done(store_sqlite *store, size_t slot, sqlite3_stmt *stmt);
 
+/* Runs a fixed SQL text that takes no values, such as "BEGIN IMMEDIATE". */
 ATTEST_MUST_USE attest_err store_sqlite_exec(sqlite3 *db, const char *sql, attest_diag *diag);
 
 /* Rolls back the open transaction, if any; used only on error paths. */
@@ -172,13 +172,15 @@ attest_err store_sqlite_policy_id_get(attestd_store *base, const char *policy_id
                                       int64_t *out_version, attest_diag *diag);
 
 /* Operations of store_sqlite_service.c: nonces, audit, collateral, signing keys. */
-attest_err store_sqlite_nonce_consume(attestd_store *base,
-                                      const uint8_t nonce[ATTESTD_NONCE_SIZE],
-                                      int64_t expires_at, attest_diag *diag);
 attest_err store_sqlite_nonce_purge(attestd_store *base, int64_t now, uint64_t *out_count,
                                     attest_diag *diag);
 attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_record *record,
                                      int64_t *out_id, attest_diag *diag);
+attest_err store_sqlite_audit_insert_consuming(attestd_store *base,
+                                               const attestd_audit_record *record,
+                                               const uint8_t nonce[ATTESTD_NONCE_SIZE],
+                                               int64_t nonce_expires_at, int64_t *out_id,
+                                               attest_diag *diag);
 attest_err store_sqlite_audit_list(attestd_store *base, const attestd_audit_filter *filter,
                                    attestd_audit_list *out_list, attest_diag *diag);
 attest_err store_sqlite_collateral_put(attestd_store *base, const char *key,

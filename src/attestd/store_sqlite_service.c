@@ -44,28 +44,26 @@ out:
 
 /* Nonces */
 
-attest_err store_sqlite_nonce_consume(attestd_store *base,
-                                      const uint8_t nonce[ATTESTD_NONCE_SIZE],
-                                      int64_t expires_at, attest_diag *diag)
+/*
+ * Inserts the row of a consumed nonce on the connection of slot; the caller
+ * holds the write mutex. The primary key makes the insert itself the atomic
+ * test-and-set.
+ */
+static attest_err nonce_row_insert(store_sqlite *store, size_t slot,
+                                   const uint8_t nonce[ATTESTD_NONCE_SIZE], int64_t expires_at,
+                                   attest_diag *diag)
 {
-    store_sqlite *store = (store_sqlite *)base;
-    size_t slot;
-    sqlite3 *db = store_sqlite_acquire(store, &slot);
     sqlite3_stmt *stmt = NULL;
-
-    /* The primary key makes the insert itself the atomic test-and-set. */
     attest_err err = store_sqlite_prepare_cached(
         store, slot, "INSERT INTO nonces (nonce, expires_at) VALUES (?1, ?2)", &stmt, diag);
     if (err != ATTEST_OK) {
-        goto out;
+        return err;
     }
     int rc = SQLITE_OK;
     store_sqlite_bind_blob(stmt, 1, nonce, ATTESTD_NONCE_SIZE, &rc);
     store_sqlite_bind_int64(stmt, 2, expires_at, &rc);
     if (rc == SQLITE_OK) {
-        pthread_mutex_lock(&store->write_mutex);
         rc = sqlite3_step(stmt);
-        pthread_mutex_unlock(&store->write_mutex);
     }
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         char prefix[17];
@@ -77,15 +75,10 @@ attest_err store_sqlite_nonce_consume(attestd_store *base,
         prefix[16] = '\0';
         err = attest_diag_set(diag, ATTEST_ERR_NONCE_REPLAYED,
                               "store: nonce %s... was already consumed", prefix);
-        goto out;
+    } else if (rc != SQLITE_DONE) {
+        err = store_sqlite_error(store->connections[slot], rc, diag, "consuming a nonce");
     }
-    if (rc != SQLITE_DONE) {
-        err = store_sqlite_error(db, rc, diag, "consuming a nonce");
-    }
-
-out:
     store_sqlite_cached_done(store, slot, stmt);
-    store_sqlite_release(store, slot);
     return err;
 }
 
@@ -103,14 +96,13 @@ static const char *verdict_text(attestd_verdict verdict)
     return verdict == ATTESTD_VERDICT_ACCEPTED ? "accepted" : "rejected";
 }
 
-attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_record *record,
-                                     int64_t *out_id, attest_diag *diag)
+/* Inserts an audit row on the connection of slot; the caller holds the write mutex. */
+static attest_err audit_row_insert(store_sqlite *store, size_t slot,
+                                   const attestd_audit_record *record, int64_t *out_id,
+                                   attest_diag *diag)
 {
-    store_sqlite *store = (store_sqlite *)base;
-    size_t slot;
-    sqlite3 *db = store_sqlite_acquire(store, &slot);
+    sqlite3 *db = store->connections[slot];
     sqlite3_stmt *stmt = NULL;
-
     attest_err err = store_sqlite_prepare_cached(
         store, slot,
         "INSERT INTO audit (time, application, evidence_type, evidence_sha256, verdict, "
@@ -118,7 +110,7 @@ attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_re
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         &stmt, diag);
     if (err != ATTEST_OK) {
-        goto out;
+        return err;
     }
     int rc = SQLITE_OK;
     store_sqlite_bind_int64(stmt, 1, record->time, &rc);
@@ -132,21 +124,74 @@ attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_re
     store_sqlite_bind_text(stmt, 9, record->client_address, &rc);
     store_sqlite_bind_text(stmt, 10, record->request_id, &rc);
     if (rc == SQLITE_OK) {
-        pthread_mutex_lock(&store->write_mutex);
         rc = sqlite3_step(stmt);
-        pthread_mutex_unlock(&store->write_mutex);
     }
     if (rc != SQLITE_DONE) {
         err = store_sqlite_error(db, rc, diag, "inserting the audit record of request '%s'",
                                  record->request_id);
-        goto out;
-    }
-    if (out_id != NULL) {
+    } else if (out_id != NULL) {
         *out_id = sqlite3_last_insert_rowid(db);
     }
-
-out:
     store_sqlite_cached_done(store, slot, stmt);
+    return err;
+}
+
+attest_err store_sqlite_audit_insert(attestd_store *base, const attestd_audit_record *record,
+                                     int64_t *out_id, attest_diag *diag)
+{
+    store_sqlite *store = (store_sqlite *)base;
+    size_t slot;
+    (void)store_sqlite_acquire(store, &slot);
+    pthread_mutex_lock(&store->write_mutex);
+    attest_err err = audit_row_insert(store, slot, record, out_id, diag);
+    pthread_mutex_unlock(&store->write_mutex);
+    store_sqlite_release(store, slot);
+    return err;
+}
+
+/* Steps a cached statement that takes no values, such as "COMMIT", on slot. */
+static attest_err step_cached(store_sqlite *store, size_t slot, const char *sql,
+                              attest_diag *diag)
+{
+    sqlite3_stmt *stmt = NULL;
+    attest_err err = store_sqlite_prepare_cached(store, slot, sql, &stmt, diag);
+    if (err != ATTEST_OK) {
+        return err;
+    }
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) {
+        err = store_sqlite_error(store->connections[slot], rc, diag, "running %s", sql);
+    }
+    store_sqlite_cached_done(store, slot, stmt);
+    return err;
+}
+
+attest_err store_sqlite_audit_insert_consuming(attestd_store *base,
+                                               const attestd_audit_record *record,
+                                               const uint8_t nonce[ATTESTD_NONCE_SIZE],
+                                               int64_t nonce_expires_at, int64_t *out_id,
+                                               attest_diag *diag)
+{
+    store_sqlite *store = (store_sqlite *)base;
+    size_t slot;
+    (void)store_sqlite_acquire(store, &slot);
+    pthread_mutex_lock(&store->write_mutex);
+    attest_err err = step_cached(store, slot, "BEGIN IMMEDIATE", diag);
+    if (err == ATTEST_OK) {
+        err = nonce_row_insert(store, slot, nonce, nonce_expires_at, diag);
+        if (err == ATTEST_OK) {
+            err = audit_row_insert(store, slot, record, out_id, diag);
+        }
+        if (err == ATTEST_OK) {
+            err = step_cached(store, slot, "COMMIT", diag);
+        }
+        if (err != ATTEST_OK && !sqlite3_get_autocommit(store->connections[slot])) {
+            /* diag keeps the first failure, so the rollback's own diagnostic is dropped. */
+            attest_diag ignored = {{0}};
+            (void)step_cached(store, slot, "ROLLBACK", &ignored);
+        }
+    }
+    pthread_mutex_unlock(&store->write_mutex);
     store_sqlite_release(store, slot);
     return err;
 }

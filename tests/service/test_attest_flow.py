@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -367,6 +368,53 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(second["failure"]["stage"], "nonce")
         self.assertEqual(second["failure"]["code"], "nonce_replayed")
         self.assertIsNone(second["token"])
+        audit = server.request("GET", "/v1/audit?application=trainer", key=server.admin_key)
+        records = {record["id"]: record for record in audit.json()["records"]}
+        self.assertEqual(records[first["audit_id"]]["verdict"], "accepted")
+        replay = records[second["audit_id"]]
+        self.assertEqual(replay["verdict"], "rejected")
+        self.assertEqual(replay["failing_check"], "nonce: nonce_replayed")
+        self.assertFalse(replay["token_id"])
+
+        # A nonce whose first use was rejected by the policy is used up too.
+        nonce = self.nonce(server)
+        other = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", "ab" * 32])
+        rejected = self.attest(server, "trainer", other, nonce["nonce"]).json()
+        self.assertEqual(rejected["failure"]["stage"], "appraisal")
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        again = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+        self.assertEqual(again["failure"]["code"], "nonce_replayed")
+        self.assertIsNone(again["token"])
+
+    def test_nonce_concurrent_replays_accept_one(self):
+        server = self.start("sgx")
+        self.application(server, "trainer", sgx_policy())
+        nonce = self.nonce(server)
+        quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
+        results = []
+        lock = threading.Lock()
+
+        def send():
+            reply = self.attest(server, "trainer", quote, nonce["nonce"]).json()
+            with lock:
+                results.append(reply)
+
+        threads = [threading.Thread(target=send) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        accepted = [result for result in results if result["verdict"] == "accepted"]
+        self.assertEqual(len(results), 16)
+        self.assertEqual(len(accepted), 1, [result["failure"] for result in results])
+        self.assertTrue(accepted[0]["token"])
+        for result in results:
+            if result is not accepted[0]:
+                self.assertEqual(result["failure"]["code"], "nonce_replayed")
+                self.assertIsNone(result["token"])
+        audit = server.request("GET", "/v1/audit?application=trainer", key=server.admin_key)
+        verdicts = [record["verdict"] for record in audit.json()["records"]]
+        self.assertEqual(sorted(verdicts), ["accepted"] + ["rejected"] * 15)
 
     def test_nonce_expired_rejected(self):
         server = self.start("sgx", {"nonce_lifetime_seconds": 1})

@@ -763,7 +763,37 @@ static void test_store_initialize_once(void **state)
                   ATTEST_ERR_API_KEY_UNKNOWN);
 }
 
-/* Nonces */
+/* Nonces, consumed in the transaction of an audit record */
+
+static attestd_audit_record make_record(int64_t time, const char *application,
+                                        attestd_verdict verdict, const char *request_id)
+{
+    attestd_audit_record record;
+    memset(&record, 0, sizeof(record));
+    record.time = time;
+    snprintf(record.application, sizeof(record.application), "%s", application);
+    snprintf(record.evidence_type, sizeof(record.evidence_type), "sgx");
+    fill_bytes(record.evidence_sha256, sizeof(record.evidence_sha256), (uint32_t)time);
+    record.verdict = verdict;
+    if (verdict == ATTESTD_VERDICT_REJECTED) {
+        snprintf(record.failing_check, sizeof(record.failing_check), "tcb_status");
+    } else {
+        snprintf(record.token_id, sizeof(record.token_id), "jti-%s", request_id);
+    }
+    record.policy_version = 3;
+    snprintf(record.client_address, sizeof(record.client_address), "127.0.0.1");
+    snprintf(record.request_id, sizeof(record.request_id), "%s", request_id);
+    return record;
+}
+
+/* Consumes nonce with an audit record of request "consume". */
+static attest_err consume(attestd_store *store, const uint8_t nonce[ATTESTD_NONCE_SIZE],
+                          int64_t expires_at, int64_t now, attest_diag *diag)
+{
+    attestd_audit_record record = make_record(now, "app", ATTESTD_VERDICT_ACCEPTED, "consume");
+    return attestd_store_audit_insert_consuming(store, &record, nonce, expires_at, now, NULL,
+                                                diag);
+}
 
 static void test_nonce_replay_and_purge(void **state)
 {
@@ -773,12 +803,12 @@ static void test_nonce_replay_and_purge(void **state)
     fill_bytes(nonce, sizeof(nonce), 1);
     fill_bytes(other, sizeof(other), 2);
 
-    assert_attest(attestd_store_nonce_consume(f->store, nonce, 1000, 900, &diag), ATTEST_OK);
-    assert_attest(attestd_store_nonce_consume(f->store, nonce, 1000, 901, &diag),
-                  ATTEST_ERR_NONCE_REPLAYED);
-    assert_attest(attestd_store_nonce_consume(f->store, other, 1000, 1000, &diag),
-                  ATTEST_ERR_NONCE_EXPIRED);
-    assert_attest(attestd_store_nonce_consume(f->store, other, 2000, 1000, &diag), ATTEST_OK);
+    assert_attest(consume(f->store, nonce, 1000, 900, &diag), ATTEST_OK);
+    assert_attest(consume(f->store, nonce, 1000, 901, &diag), ATTEST_ERR_NONCE_REPLAYED);
+    assert_attest(consume(f->store, other, 1000, 1000, &diag), ATTEST_ERR_NONCE_EXPIRED);
+    assert_attest(consume(f->store, other, 2000, 1000, &diag), ATTEST_OK);
+    /* The replay and the expired nonce stored no audit record either. */
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM audit"), 2);
 
     uint64_t count = 99;
     assert_attest(attestd_store_nonce_purge(f->store, 999, &count, &diag), ATTEST_OK);
@@ -788,10 +818,9 @@ static void test_nonce_replay_and_purge(void **state)
     assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM nonces"), 1);
 
     /* After the purge, the expiry check alone keeps the first nonce out. */
-    assert_attest(attestd_store_nonce_consume(f->store, nonce, 1000, 1001, &diag),
-                  ATTEST_ERR_NONCE_EXPIRED);
-    assert_attest(attestd_store_nonce_consume(f->store, other, 2000, 1001, &diag),
-                  ATTEST_ERR_NONCE_REPLAYED);
+    assert_attest(consume(f->store, nonce, 1000, 1001, &diag), ATTEST_ERR_NONCE_EXPIRED);
+    assert_attest(consume(f->store, other, 2000, 1001, &diag), ATTEST_ERR_NONCE_REPLAYED);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM audit"), 2);
 }
 
 #define THREAD_COUNT 4
@@ -815,7 +844,7 @@ static void *consume_nonces(void *argument)
         nonce[0] = (uint8_t)(index & 0xff);
         nonce[1] = (uint8_t)(index >> 8);
         attest_diag local = {{0}};
-        attest_err err = attestd_store_nonce_consume(worker->store, nonce, 5000, 10, &local);
+        attest_err err = consume(worker->store, nonce, 5000, 10, &local);
         if (err == ATTEST_OK) {
             worker->accepted[index]++;
         } else if (err == ATTEST_ERR_NONCE_REPLAYED) {
@@ -857,30 +886,11 @@ static void test_nonce_concurrent_threads(void **state)
         assert_int_equal(accepted, 1);
     }
     assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM nonces"), NONCES_PER_THREAD);
+    assert_int_equal(read_pragma(f->path, "SELECT count(*) FROM audit"), NONCES_PER_THREAD);
 }
 
 /* Audit records */
 
-static attestd_audit_record make_record(int64_t time, const char *application,
-                                        attestd_verdict verdict, const char *request_id)
-{
-    attestd_audit_record record;
-    memset(&record, 0, sizeof(record));
-    record.time = time;
-    snprintf(record.application, sizeof(record.application), "%s", application);
-    snprintf(record.evidence_type, sizeof(record.evidence_type), "sgx");
-    fill_bytes(record.evidence_sha256, sizeof(record.evidence_sha256), (uint32_t)time);
-    record.verdict = verdict;
-    if (verdict == ATTESTD_VERDICT_REJECTED) {
-        snprintf(record.failing_check, sizeof(record.failing_check), "tcb_status");
-    } else {
-        snprintf(record.token_id, sizeof(record.token_id), "jti-%s", request_id);
-    }
-    record.policy_version = 3;
-    snprintf(record.client_address, sizeof(record.client_address), "127.0.0.1");
-    snprintf(record.request_id, sizeof(record.request_id), "%s", request_id);
-    return record;
-}
 
 static void test_audit_filters_and_order(void **state)
 {
@@ -1165,8 +1175,7 @@ static void test_read_only_open_rejects_writes(void **state)
     assert_attest(attestd_store_policy_activate(f->store, "app", 1, &diag),
                   ATTEST_ERR_STORE_READ_ONLY);
     uint8_t nonce[ATTESTD_NONCE_SIZE] = {1};
-    assert_attest(attestd_store_nonce_consume(f->store, nonce, 100, 1, &diag),
-                  ATTEST_ERR_STORE_READ_ONLY);
+    assert_attest(consume(f->store, nonce, 100, 1, &diag), ATTEST_ERR_STORE_READ_ONLY);
     attestd_audit_record record = make_record(1, "app", ATTESTD_VERDICT_ACCEPTED, "r");
     assert_attest(attestd_store_audit_insert(f->store, &record, NULL, &diag),
                   ATTEST_ERR_STORE_READ_ONLY);
@@ -1261,7 +1270,11 @@ static void test_null_arguments(void **state)
                   ATTEST_ERR_ARGUMENT);
     assert_attest(attestd_store_policy_put(f->store, "a", NULL, 1, 1, &id, &diag),
                   ATTEST_ERR_ARGUMENT);
-    assert_attest(attestd_store_nonce_consume(f->store, NULL, 10, 1, &diag),
+    attestd_audit_record valid = make_record(1, "a", ATTESTD_VERDICT_ACCEPTED, "r");
+    uint8_t nonce[ATTESTD_NONCE_SIZE] = {1};
+    assert_attest(attestd_store_audit_insert_consuming(f->store, &valid, NULL, 10, 1, NULL, &diag),
+                  ATTEST_ERR_ARGUMENT);
+    assert_attest(attestd_store_audit_insert_consuming(f->store, NULL, nonce, 10, 1, NULL, &diag),
                   ATTEST_ERR_ARGUMENT);
     assert_attest(attestd_store_audit_insert(f->store, NULL, NULL, &diag), ATTEST_ERR_ARGUMENT);
     assert_attest(attestd_store_api_key_lookup(f->store, NULL, NULL, &diag),

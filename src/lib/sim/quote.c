@@ -199,13 +199,14 @@ static attest_err quote_fill(const attest_sim_quote_options *options,
     return td_body_fill(options, faults, &quote->body.td);
 }
 
-/* Where the QE report starts in the serialized quote, and how much the attestation key signs. */
+/* Returns the size of what the attestation key signs: header, descriptor and body. */
 static size_t quote_signed_size(const attest_quote *quote)
 {
     size_t descriptor_size = quote->header.version == 5 ? 6 : 0;
     return ATTEST_QUOTE_HEADER_SIZE + descriptor_size + quote->body_size;
 }
 
+/* Returns the offset of the QE report in the serialized quote. */
 static size_t quote_qe_report_offset(const attest_quote *quote)
 {
     return quote_signed_size(quote) + 4 + ATTEST_ECDSA_SIGNATURE_SIZE + ATTEST_ECDSA_KEY_SIZE +
