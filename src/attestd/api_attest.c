@@ -216,7 +216,6 @@ static attest_err nonce_check(const attestd_request *request, const attest_reque
 /* Rejects the evaluation at the nonce stage with diag's message and a hint. */
 static void nonce_reject(attestd_evaluation *result, attest_err err, const attest_diag *diag)
 {
-    attestd_metrics_stage_failure(ATTESTD_STAGE_NONCE);
     char message[sizeof(diag->message) + 64];
     snprintf(message, sizeof(message), "%s; request a new nonce with POST /v1/nonce",
              strncmp(diag->message, "store: ", 7) == 0 ? diag->message + 7 : diag->message);
@@ -308,7 +307,6 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         json_decref(jwk);
         if (err != ATTEST_OK) {
             /* Still audited: every attestation is recorded, the failed ones too. */
-            attestd_metrics_stage_failure(ATTESTD_STAGE_TOKEN);
             attestd_evaluation_reject(&result, "token", err, diag.message);
             attestd_log("error", "token_issue_failed",
                         json_pack("{s:s, s:s, s:s}", "request_id", request->request_id, "error",
@@ -341,9 +339,11 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         err = attestd_audit_write(request, body.application, body.evidence, body.evidence_size,
                                   &result, stored.info.version, NULL, NULL, 0, &audit_id, &diag);
     }
-    bool tdx = attestd_evaluation_is_tdx(&result);
-    attestd_metrics_attestation(tdx ? ATTESTD_METRICS_EVIDENCE_TDX : ATTESTD_METRICS_EVIDENCE_SGX,
-                                result.accepted);
+    if (err != ATTEST_OK) {
+        /* No token leaves without its record, so the metrics count a rejection. */
+        attestd_evaluation_reject(&result, "audit", err, diag.message);
+    }
+    attestd_evaluation_count(&result);
     if (err != ATTEST_OK) {
         attestd_response_error(response, 503, attest_err_code(err),
                                "the audit record cannot be written, so no token is issued: %s",

@@ -491,7 +491,6 @@ static void token_issue(const attestd_request *request, const azure_token_inputs
     }
     json_decref(claims);
     /* Still audited: every attestation is recorded, the failed ones too. */
-    attestd_metrics_stage_failure(ATTESTD_STAGE_TOKEN);
     const char *message = diag.message[0] != '\0' ? diag.message : "building the claims failed";
     attestd_evaluation_reject(result, "token", err, message);
     attestd_log("error", "token_issue_failed",
@@ -555,10 +554,6 @@ static void azure_attest(const attestd_request *request, azure_tee tee,
     };
     attestd_evaluate(request, policy, body.quote, body.quote_size,
                      tee == AZURE_TEE_SGX ? "sgx" : "tdx", &binding, now, &result);
-    bool tdx = attestd_evaluation_is_tdx(&result);
-    attestd_metrics_attestation(tdx ? ATTESTD_METRICS_EVIDENCE_TDX : ATTESTD_METRICS_EVIDENCE_SGX,
-                                result.accepted);
-
     if (result.accepted) {
         azure_token_inputs inputs = {
             .tee = tee,
@@ -580,6 +575,11 @@ static void azure_attest(const attestd_request *request, azure_tee tee,
     attest_err err = attestd_audit_write(request, request->application, body.quote,
                                          body.quote_size, &result, stored.info.version, token_id,
                                          NULL, 0, &audit_id, &diag);
+    if (err != ATTEST_OK) {
+        /* No token leaves without its record, so the metrics count a rejection. */
+        attestd_evaluation_reject(&result, "audit", err, diag.message);
+    }
+    attestd_evaluation_count(&result);
     if (err != ATTEST_OK) {
         AZURE_ERROR(response, 503, attest_err_code(err),
                     "the audit record cannot be written, so no token is issued: %s",

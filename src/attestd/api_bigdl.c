@@ -665,15 +665,17 @@ void attestd_bigdl_verify_quote(const attestd_request *request, attestd_response
         .size = ATTEST_REPORT_DATA_SIZE,
     };
     attestd_evaluate(request, policy, quote, quote_size, NULL, &binding, time(NULL), &result);
-    attestd_metrics_attestation(attestd_evaluation_is_tdx(&result) ? ATTESTD_METRICS_EVIDENCE_TDX
-                                                                   : ATTESTD_METRICS_EVIDENCE_SGX,
-                                result.accepted);
 
     /* No result without its audit record, the failed ones included. */
     attest_diag diag = {{0}};
     int64_t audit_id = 0;
     attest_err err = attestd_audit_write(request, app_id, quote, quote_size, &result,
                                          stored.info.version, NULL, NULL, 0, &audit_id, &diag);
+    if (err != ATTEST_OK) {
+        /* No result leaves without its record, so the metrics count a rejection. */
+        attestd_evaluation_reject(&result, "audit", err, diag.message);
+    }
+    attestd_evaluation_count(&result);
     if (err != ATTEST_OK) {
         error_set(&error, 503, attest_err_code(err),
                   "the audit record cannot be written, so the quote gets no result: %s",

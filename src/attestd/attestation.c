@@ -103,27 +103,6 @@ bool attestd_base64url_decode(const char *text, size_t text_size, size_t max_siz
     return ok;
 }
 
-static attestd_stage metrics_stage(attest_stage stage)
-{
-    switch (stage) {
-    case ATTEST_STAGE_PARSE:
-        return ATTESTD_STAGE_PARSE;
-    case ATTEST_STAGE_PCK_CHAIN:
-        return ATTESTD_STAGE_PCK_CHAIN;
-    case ATTEST_STAGE_COLLATERAL:
-        return ATTESTD_STAGE_COLLATERAL;
-    case ATTEST_STAGE_QE_REPORT:
-        return ATTESTD_STAGE_QE_REPORT;
-    case ATTEST_STAGE_QUOTE_SIGNATURE:
-        return ATTESTD_STAGE_QUOTE_SIGNATURE;
-    case ATTEST_STAGE_QE_IDENTITY:
-        return ATTESTD_STAGE_QE_IDENTITY;
-    case ATTEST_STAGE_TCB:
-        return ATTESTD_STAGE_TCB;
-    }
-    return ATTESTD_STAGE_REQUEST;
-}
-
 bool attestd_report_level_parse(const char *text, attestd_report_level default_level,
                                 attestd_report_level *out_level)
 {
@@ -186,6 +165,17 @@ void attestd_evaluation_reject(attestd_evaluation *result, const char *stage, at
     snprintf(result->message, sizeof(result->message), "%s", message);
 }
 
+void attestd_evaluation_count(const attestd_evaluation *result)
+{
+    attestd_metrics_attestation(attestd_evaluation_is_tdx(result) ? ATTESTD_METRICS_EVIDENCE_TDX
+                                                                  : ATTESTD_METRICS_EVIDENCE_SGX,
+                                result->accepted);
+    attestd_stage stage = ATTESTD_STAGE_REQUEST;
+    if (!result->accepted && attestd_metrics_stage_find(result->stage, &stage)) {
+        attestd_metrics_stage_failure(stage);
+    }
+}
+
 bool attestd_evaluation_is_tdx(const attestd_evaluation *result)
 {
     return result->has_report && attest_quote_is_tdx(&result->report->quote);
@@ -205,7 +195,6 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
     if (err != ATTEST_OK && result->report->check_count == 0) {
         /* The collateral source failed, so the evaluation fails closed with the source's error. */
         attestd_metrics_collateral(ATTESTD_COLLATERAL_FETCH_ERROR);
-        attestd_metrics_stage_failure(ATTESTD_STAGE_COLLATERAL);
         attestd_evaluation_reject(result, "collateral", err, diag.message);
         /* The service's own collateral is at fault, not the attester: the operator must know. */
         attestd_log("error", "collateral_unavailable",
@@ -215,7 +204,6 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
     }
     result->has_report = true;
     if (!result->report->valid) {
-        attestd_metrics_stage_failure(metrics_stage(result->report->error_stage));
         attest_err failure = result->report->err;
         if (failure == ATTEST_ERR_COLLATERAL_MISSING || failure == ATTEST_ERR_COLLATERAL_EXPIRED ||
             failure == ATTEST_ERR_CRL_EXPIRED || failure == ATTEST_ERR_COLLATERAL_NOT_YET_VALID ||
@@ -233,7 +221,6 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
 
     bool tdx = attest_quote_is_tdx(&result->report->quote);
     if (evidence_type != NULL && strcmp(evidence_type, tdx ? "tdx" : "sgx") != 0) {
-        attestd_metrics_stage_failure(ATTESTD_STAGE_REQUEST);
         char message[96];
         snprintf(message, sizeof(message), "the request is for %s evidence, but the quote is %s",
                  evidence_type, tdx ? "a TDX quote" : "an SGX quote");
@@ -250,7 +237,6 @@ void attestd_evaluate(const attestd_request *request, const attest_policy *polic
     }
     if (!result->appraisal.pass) {
         const attest_appraisal_check *failed = attest_appraisal_failed_check(&result->appraisal);
-        attestd_metrics_stage_failure(ATTESTD_STAGE_APPRAISAL);
         const char *detail = failed != NULL ? failed->detail : "appraisal failed";
         if (result->appraisal.err == ATTEST_ERR_APPRAISAL_NONCE_MISSING) {
             detail = "the active policy requires a nonce: get one from POST /v1/nonce, bind its "

@@ -53,7 +53,7 @@ bool attestd_report_level_parse(const char *text, attestd_report_level default_l
 
 typedef struct attestd_evaluation {
     bool accepted;
-    char stage[24]; /* "request", "nonce", "collateral", a verification stage, "appraisal", "token" */
+    char stage[24]; /* "request", "nonce", "collateral", a verification stage, "appraisal", "token", "audit" */
     char code[64];
     char message[384];
     attest_report *report; /* allocated by attestd_evaluation_init */
@@ -72,8 +72,14 @@ void attestd_evaluation_reject(attestd_evaluation *result, const char *stage, at
                                const char *message);
 
 /*
+ * Counts the attestation in the metrics by evidence type and verdict and,
+ * when rejected, its stage. Call it once, when the verdict is final.
+ */
+void attestd_evaluation_count(const attestd_evaluation *result);
+
+/*
  * Verifies evidence at now and appraises it against policy with binding's
- * report data rule, counting the outcome's failing stage in the metrics.
+ * report data rule. The metrics count the outcome in attestd_evaluation_count.
  * evidence_type, when not NULL, is "sgx" or "tdx" and must match the quote.
  */
 void attestd_evaluate(const attestd_request *request, const attest_policy *policy,

@@ -2,7 +2,9 @@
  * Configuration settings of attestd. One table lists every key with its type
  * and range, so the file and the flags are checked alike.
  */
+#define _GNU_SOURCE /* sched_getaffinity and CPU_COUNT */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +82,33 @@ static const setting settings[] = {
     {"rate_limit_burst", SETTING_UNSIGNED, FIELD(limits.rate_limit_burst), 0, 1, 1000000},
 };
 
+unsigned attestd_config_default_threads(void)
+{
+    /*
+     * One worker per CPU this process may run on: more only add context
+     * switches, because requests rarely wait. A cgroup CPU quota is not seen.
+     */
+    cpu_set_t allowed;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+        cpus = CPU_COUNT(&allowed);
+    }
+    if (cpus < 2) {
+        return 2;
+    }
+    if (cpus > 256) {
+        return 256;
+    }
+    return (unsigned)cpus;
+}
+
 void attestd_config_init_defaults(attestd_config *out_config)
 {
     memset(out_config, 0, sizeof(*out_config));
     snprintf(out_config->listen_address, sizeof(out_config->listen_address), "%s", "127.0.0.1");
     out_config->listen_port = 8443;
     snprintf(out_config->data_dir, sizeof(out_config->data_dir), "%s", "/var/lib/attestd");
-    /* One worker per CPU: more only add context switches, since requests rarely wait. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    out_config->threads = cpus < 2 ? 2 : cpus > 256 ? 256 : (unsigned)cpus;
+    out_config->threads = attestd_config_default_threads();
     out_config->max_connections = 256;
     out_config->max_connections_per_client = 64;
     out_config->connection_timeout_seconds = 30;

@@ -73,6 +73,9 @@ typedef struct attestd_config {
 /* Writes the documented defaults into out_config. */
 void attestd_config_init_defaults(attestd_config *out_config);
 
+/* Returns the default of threads: the CPUs this process may run on, 2 to 256. */
+unsigned attestd_config_default_threads(void);
+
 /*
  * Applies the JSON object text[0..size) over config, which is left unchanged
  * on error. Errors: ATTEST_ERR_JSON_SYNTAX, ATTEST_ERR_ARGUMENT (unknown key,

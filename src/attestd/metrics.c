@@ -26,7 +26,7 @@ typedef struct route_metrics {
 
 static const char *const stage_names[ATTESTD_STAGE_COUNT_] = {
     "request",         "nonce",       "parse", "collateral", "pck_chain", "qe_report",
-    "quote_signature", "qe_identity", "tcb",   "appraisal",  "token",
+    "quote_signature", "qe_identity", "tcb",   "appraisal",  "token",     "audit",
 };
 static const char *const evidence_names[ATTESTD_METRICS_EVIDENCE_COUNT_] = {"sgx", "tdx"};
 static const char *const collateral_names[ATTESTD_COLLATERAL_EVENT_COUNT_] = {"hit", "miss",
@@ -68,6 +68,17 @@ void attestd_metrics_attestation(attestd_metrics_evidence evidence, int accepted
     pthread_mutex_lock(&metrics_mutex);
     attestations[evidence][accepted ? 0 : 1]++;
     pthread_mutex_unlock(&metrics_mutex);
+}
+
+bool attestd_metrics_stage_find(const char *name, attestd_stage *out_stage)
+{
+    for (int stage = 0; stage < ATTESTD_STAGE_COUNT_; stage++) {
+        if (strcmp(stage_names[stage], name) == 0) {
+            *out_stage = (attestd_stage)stage;
+            return true;
+        }
+    }
+    return false;
 }
 
 void attestd_metrics_stage_failure(attestd_stage stage)

@@ -12,6 +12,7 @@
 #ifndef ATTESTD_METRICS_H
 #define ATTESTD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <attest/error.h>
@@ -29,6 +30,7 @@ typedef enum attestd_stage {
     ATTESTD_STAGE_TCB,
     ATTESTD_STAGE_APPRAISAL,
     ATTESTD_STAGE_TOKEN,
+    ATTESTD_STAGE_AUDIT,
     ATTESTD_STAGE_COUNT_
 } attestd_stage;
 
@@ -50,6 +52,8 @@ void attestd_metrics_request(size_t route_index, unsigned status, double duratio
 
 void attestd_metrics_attestation(attestd_metrics_evidence evidence, int accepted);
 void attestd_metrics_stage_failure(attestd_stage stage);
+/* Finds the stage whose metrics label is name; false when there is none. */
+bool attestd_metrics_stage_find(const char *name, attestd_stage *out_stage);
 void attestd_metrics_collateral(attestd_collateral_event event);
 
 /*

@@ -386,6 +386,15 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(again["failure"]["code"], "nonce_replayed")
         self.assertIsNone(again["token"])
 
+        # Each rejection counts once, at the stage its response names.
+        metrics = server.request("GET", "/metrics").body.decode()
+        self.assertIn('attestd_attestations_total{evidence_type="sgx",verdict="accepted"} 1',
+                      metrics)
+        self.assertIn('attestd_attestations_total{evidence_type="sgx",verdict="rejected"} 3',
+                      metrics)
+        self.assertIn('attestd_attestation_failures_total{stage="nonce"} 2', metrics)
+        self.assertIn('attestd_attestation_failures_total{stage="appraisal"} 1', metrics)
+
     def test_nonce_concurrent_replays_accept_one(self):
         server = self.start("sgx")
         self.application(server, "trainer", sgx_policy())
@@ -617,6 +626,13 @@ class AttestFlowTest(unittest.TestCase):
         self.assertEqual(reply.status, 503, reply.body)
         self.assertEqual(reply.json()["error"]["code"], "store_read_only")
         self.assertNotIn(b"eyJ", reply.body)
+        # No token left, so the metrics count a rejection at stage audit.
+        metrics = reopened.request("GET", "/metrics").body.decode()
+        self.assertIn('attestd_attestations_total{evidence_type="sgx",verdict="accepted"} 0',
+                      metrics)
+        self.assertIn('attestd_attestations_total{evidence_type="sgx",verdict="rejected"} 1',
+                      metrics)
+        self.assertIn('attestd_attestation_failures_total{stage="audit"} 1', metrics)
 
     def test_sighup_reloads_signing_keys(self):
         first = self.start("sgx")

@@ -23,8 +23,8 @@ static void test_config_defaults(void **state)
     assert_string_equal(config.data_dir, "/var/lib/attestd");
     assert_false(config.insecure_http);
     assert_string_equal(config.tls_cert_file, "");
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    assert_int_equal(config.threads, cpus < 2 ? 2 : cpus > 256 ? 256 : cpus);
+    assert_int_equal(config.threads, attestd_config_default_threads());
+    assert_in_range(config.threads, 2, 256);
     assert_int_equal(config.max_connections, 256);
     assert_int_equal(config.sqlite_synchronous, ATTESTD_SQLITE_SYNCHRONOUS_NORMAL);
     assert_false(config.read_only);
