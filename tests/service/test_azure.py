@@ -245,6 +245,25 @@ class AzureApiTest(unittest.TestCase):
                 self.assertEqual(claims["x-ms-runtime"], {"vm": "worker-1", "keys": []})
                 self.assertNotIn("x-ms-sgx-mrenclave", claims)
 
+        # Each TD attribute claim reads its own bit of the little-endian TD_ATTRIBUTES.
+        bits = {"tdx_td_attributes_septve_disable": 28,
+                "tdx_td_attributes_protection_keys": 30,
+                "tdx_td_attributes_key_locker": 31, "tdx_td_attributes_perfmon": 63}
+        for name, bit in bits.items():
+            with self.subTest(bit=bit):
+                attributes = (1 << bit).to_bytes(8, "little")
+                quote = self.sim.quote("tdx", ["--mrtd", MRTD, "--td-attributes",
+                                               attributes.hex(), "--report-data",
+                                               bound_report_data(runtime)])
+                body["quote"] = b64url(quote)
+                reply = self.attest(server, "vm", body, "TdxVm", "2025-06-01")
+                self.assertEqual(reply.status, 200, reply.body)
+                claims = self.decode(server, "vm", reply.json()["token"])
+                self.assertEqual(claims["tdx_td_attributes"], attributes.hex())
+                for other in bits:
+                    self.assertIs(claims[other], other == name, other)
+                self.assertIs(claims["tdx_td_attributes_debug"], False)
+
         # An SGX quote at TdxVm fails the evidence type check, and draft policies are SGX only.
         sgx = self.attest(server, "vm", self.sgx_request(), "TdxVm", "2025-06-01")
         self.assertEqual(sgx.status, 400, sgx.body)
