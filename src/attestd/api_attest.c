@@ -213,6 +213,16 @@ static attest_err nonce_check(const attestd_request *request, const attest_reque
     return err;
 }
 
+/* Frees *token after wiping it, because a signed token that no response carried is still valid. */
+static void token_discard(char **token)
+{
+    if (*token != NULL) {
+        OPENSSL_cleanse(*token, strlen(*token));
+        free(*token);
+        *token = NULL;
+    }
+}
+
 /* Rejects the evaluation at the nonce stage with diag's message and a hint. */
 static void nonce_reject(attestd_evaluation *result, attest_err err, const attest_diag *diag)
 {
@@ -330,9 +340,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
                                          nonce_expiry, &audit_id, &diag);
     if (err == ATTEST_ERR_NONCE_REPLAYED || err == ATTEST_ERR_NONCE_EXPIRED) {
         nonce_reject(&result, err, &diag);
-        OPENSSL_cleanse(token, token != NULL ? strlen(token) : 0);
-        free(token);
-        token = NULL;
+        token_discard(&token);
         json_decref(claims);
         claims = NULL;
         diag = (attest_diag){{0}};
@@ -357,7 +365,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
     attestd_response_json(response, 200, out);
 
 out:
-    free(token);
+    token_discard(&token);
     json_decref(claims);
     attestd_evaluation_clear(&result);
     attest_policy_free(policy);
