@@ -46,7 +46,8 @@ typedef struct attest_request_body {
     const char *evidence_type;
     const char *nonce;
     const char *audience;
-    const char *report; /* "checks", "details", "full" or NULL */
+    attestd_report_level report_level; /* "checks" when the request has no "report" */
+    bool has_report_level;
     uint8_t *evidence;
     size_t evidence_size;
     uint8_t *runtime_data;
@@ -111,13 +112,14 @@ static bool request_body_parse(const attestd_request *request, bool needs_applic
                                "runtime_data must be strings when present");
         return false;
     }
-    attestd_report_level level;
-    if (!optional_string(json, "report", &out->report) ||
-        !attestd_report_level_parse(out->report, ATTESTD_REPORT_CHECKS, &level)) {
+    const char *report = NULL;
+    if (!optional_string(json, "report", &report) ||
+        !attestd_report_level_parse(report, ATTESTD_REPORT_CHECKS, &out->report_level)) {
         attestd_response_error(response, 400, "request_invalid",
                                "report must be \"checks\", \"details\" or \"full\"");
         return false;
     }
+    out->has_report_level = report != NULL;
     if (needs_application && out->application == NULL) {
         attestd_response_error(response, 400, "request_invalid", "application is missing");
         return false;
@@ -272,7 +274,7 @@ void attestd_api_attest(const attestd_request *request, attestd_response *respon
         attestd_response_error(response, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_CHECKS, &result.report_level);
+    result.report_level = body.report_level;
 
     uint8_t nonce_raw[ATTEST_NONCE_RAW_SIZE];
     time_t nonce_expiry = 0;
@@ -437,9 +439,9 @@ void attestd_api_dry_run(const attestd_request *request, attestd_response *respo
     }
     /*
      * A dry run debugs a policy, so its report shows the decoded quote unless
-     * the request sets another level. request_body_parse validated the field.
+     * the request sets another level.
      */
-    (void)attestd_report_level_parse(body.report, ATTESTD_REPORT_FULL, &result.report_level);
+    result.report_level = body.has_report_level ? body.report_level : ATTESTD_REPORT_FULL;
     evaluate_with_nonce(request, policy, &body, has_report_data ? report_data : NULL, now,
                         &result);
     json_t *out = attestd_evaluation_json(&result, request->application,

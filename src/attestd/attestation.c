@@ -277,11 +277,11 @@ json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *ap
         verification = json_null();
     }
     json_object_set_new(object, "verification", verification);
-    json_object_set_new(object, "appraisal", result->has_appraisal
-                                                 ? attestd_appraisal_json(
-                                                       &result->appraisal,
-                                                       result->report_level != ATTESTD_REPORT_CHECKS)
-                                                 : json_null());
+    bool pass_details = result->report_level != ATTESTD_REPORT_CHECKS;
+    json_object_set_new(object, "appraisal",
+                        result->has_appraisal ? attestd_appraisal_json(&result->appraisal,
+                                                                       pass_details)
+                                              : json_null());
     return object;
 }
 

@@ -39,21 +39,22 @@ bool attestd_base64url_decode(const char *text, size_t text_size, size_t max_siz
 /* The outcome of one evaluation, before the response is written. */
 /* How much of the evaluation a response shows: the request's "report" field. */
 typedef enum attestd_report_level {
-    ATTESTD_REPORT_CHECKS,  /* every check; the detail only of checks that did not pass */
+    ATTESTD_REPORT_CHECKS,  /* every check, with the detail only of checks that did not pass */
     ATTESTD_REPORT_DETAILS, /* every check with its detail */
     ATTESTD_REPORT_FULL,    /* every check with its detail, and the decoded quote */
 } attestd_report_level;
 
 /*
- * Reads "checks", "details" or "full" into out_level; false for any other
- * text. NULL (the field is absent) gives default_level.
+ * Reads "checks", "details" or "full" into out_level, and returns false for
+ * any other text. NULL (the field is absent) gives default_level.
  */
 bool attestd_report_level_parse(const char *text, attestd_report_level default_level,
                                 attestd_report_level *out_level);
 
 typedef struct attestd_evaluation {
     bool accepted;
-    char stage[24]; /* "request", "nonce", "collateral", a verification stage, "appraisal", "token", "audit" */
+    /* "request", "nonce", "collateral", a verification stage, "appraisal", "token" or "audit" */
+    char stage[24];
     char code[64];
     char message[384];
     attest_report *report; /* allocated by attestd_evaluation_init */
@@ -99,7 +100,7 @@ json_t *attestd_evaluation_json(const attestd_evaluation *result, const char *ap
                                 int64_t policy_version);
 
 /*
- * Builds the appraisal's checks as the native response shows them; a check
+ * Builds the appraisal's checks as the native response shows them. A check
  * that passed has its "detail" only when pass_details is true.
  */
 json_t *attestd_appraisal_json(const attest_appraisal *appraisal, bool pass_details);

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "store_sqlite_internal.h"
+#include "util/hex.h"
 
 /* Runs a DELETE bound to one integer and returns how many rows it removed. */
 static attest_err purge(store_sqlite *store, const char *sql, const char *what, int64_t now,
@@ -67,12 +68,7 @@ static attest_err nonce_row_insert(store_sqlite *store, size_t slot,
     }
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         char prefix[17];
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < 8; i++) {
-            prefix[2 * i] = digits[nonce[i] >> 4];
-            prefix[2 * i + 1] = digits[nonce[i] & 0x0f];
-        }
-        prefix[16] = '\0';
+        attest_hex_encode(nonce, 8, prefix);
         err = attest_diag_set(diag, ATTEST_ERR_NONCE_REPLAYED,
                               "store: nonce %s... was already consumed", prefix);
     } else if (rc != SQLITE_DONE) {

@@ -164,7 +164,7 @@ static attest_err serialize_alloc(const attest_quote *quote, uint8_t **out_data,
     return ATTEST_OK;
 }
 
-/* Fills header and body of quote from options. */
+/* Fills the header, the body, the attestation key and the QE authentication data of quote. */
 static attest_err quote_fill(const attest_sim_quote_options *options,
                              const sim_quote_faults *faults, const uint8_t attestation_key[64],
                              attest_quote *quote)
@@ -179,6 +179,9 @@ static attest_err quote_fill(const attest_sim_quote_options *options,
         header->pce_svn = SIM_PCESVN;
     }
     memcpy(header->qe_vendor_id, intel_qe_vendor_id, sizeof(header->qe_vendor_id));
+    memcpy(quote->attestation_key, attestation_key, sizeof(quote->attestation_key));
+    quote->qe_auth_data = qe_auth_data;
+    quote->qe_auth_data_size = sizeof(qe_auth_data);
 
     /* User data starts with a QE ID; the simulated QE derives it from its attestation key. */
     uint8_t qe_id[32];
@@ -252,11 +255,13 @@ static attest_err quote_sign(EVP_PKEY *attestation_key, const sim_quote_faults *
 }
 
 /* Writes the attestation key that the QE report binds: another one when faults ask for it. */
-static attest_err bound_key_get(EVP_PKEY *attestation_key, const sim_quote_faults *faults,
-                                uint8_t out_key[64], attest_diag *diag)
+static attest_err bound_key_get(const attest_sim_platform *platform,
+                                const sim_quote_faults *faults, uint8_t out_key[64],
+                                attest_diag *diag)
 {
     if (!faults->qe_report_binds_other) {
-        return sim_public_key_raw(attestation_key, out_key, diag);
+        memcpy(out_key, platform->attestation_public_key, 64);
+        return ATTEST_OK;
     }
     EVP_PKEY *other = NULL;
     attest_err err = sim_key_generate(&other, diag);
@@ -277,7 +282,7 @@ static attest_err qe_parts_fill(attest_sim_platform *platform, attest_sim_tee te
                                 uint8_t **pem_owned, attest_diag *diag)
 {
     *pem_owned = NULL;
-    const sim_quote_parts *parts = &platform->quote_parts[tee == ATTEST_SIM_TDX ? 1 : 0];
+    const sim_quote_parts *parts = &platform->quote_parts[tee];
     if (platform->quote_parts_ready && !faults->qe_report_binds_other) {
         quote->qe_report = parts->qe_report;
         memcpy(quote->qe_report_signature, parts->qe_report_signature,
@@ -287,7 +292,7 @@ static attest_err qe_parts_fill(attest_sim_platform *platform, attest_sim_tee te
     } else {
         /* Another attestation key bound, or the platform is being prepared: sign afresh. */
         uint8_t bound_key[64];
-        attest_err err = bound_key_get(platform->attestation_key, faults, bound_key, diag);
+        attest_err err = bound_key_get(platform, faults, bound_key, diag);
         if (err == ATTEST_OK) {
             err = qe_report_fill(tee, bound_key, &quote->qe_report);
         }
@@ -331,19 +336,16 @@ attest_err sim_quote_build(attest_sim_platform *platform, const attest_sim_quote
     }
 
     if (!platform->quote_parts_ready) {
-        return attest_diag_set(diag, ATTEST_ERR_ARGUMENT,
-                               "the simulated platform was not opened with attest_sim_platform_open");
+        return attest_diag_set(
+            diag, ATTEST_ERR_ARGUMENT,
+            "the simulated platform was not opened with attest_sim_platform_open");
     }
     attest_quote quote;
     memset(&quote, 0, sizeof(quote));
-    const uint8_t *key = platform->attestation_public_key;
-    err = quote_fill(options, faults, key, &quote);
+    err = quote_fill(options, faults, platform->attestation_public_key, &quote);
     if (err != ATTEST_OK) {
         return err;
     }
-    memcpy(quote.attestation_key, key, sizeof(quote.attestation_key));
-    quote.qe_auth_data = qe_auth_data;
-    quote.qe_auth_data_size = sizeof(qe_auth_data);
 
     /* The PCK chain as real quotes carry it: PCK, CA, root in PEM, then one NUL. */
     uint8_t *pem_owned = NULL;
@@ -377,10 +379,6 @@ attest_err sim_quote_parts_prepare(attest_sim_platform *platform, attest_diag *d
         attest_quote quote;
         memset(&quote, 0, sizeof(quote));
         err = quote_fill(&options, &no_faults, platform->attestation_public_key, &quote);
-        memcpy(quote.attestation_key, platform->attestation_public_key,
-               sizeof(quote.attestation_key));
-        quote.qe_auth_data = qe_auth_data;
-        quote.qe_auth_data_size = sizeof(qe_auth_data);
         uint8_t *pem = NULL;
         if (err == ATTEST_OK) {
             err = qe_parts_fill(platform, (attest_sim_tee)tee, &no_faults, &quote, &pem, diag);
