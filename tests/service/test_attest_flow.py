@@ -213,9 +213,11 @@ class AttestFlowTest(unittest.TestCase):
 
         nonce = self.nonce(server)
         quote = self.sim.evidence("sgx", nonce["value"], b"", ["--mrenclave", MRENCLAVE])
-        reply = self.attest(server, "trainer", quote, nonce["nonce"], report="everything")
-        self.assertEqual(reply.status, 400, reply.body)
-        self.assertIn("report must be", reply.json()["error"]["message"])
+        for report in ("everything", "FULL", "", 1, ["full"]):
+            reply = self.attest(server, "trainer", quote, nonce["nonce"], report=report)
+            self.assertEqual(reply.status, 400, reply.body)
+            self.assertEqual(reply.json()["error"]["code"], "request_invalid", report)
+            self.assertIn("report must be", reply.json()["error"]["message"])
 
     def test_relying_party_verifies_with_jwks_url(self):
         server = self.start("sgx")
