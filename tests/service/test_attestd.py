@@ -359,18 +359,18 @@ class SeparateServers(unittest.TestCase):
         purged = [event for event in server.log_events() if event.get("event") == "purged"]
         self.assertEqual(purged[0]["nonces"], 1)
 
-    def answered_connections(self, server, count):
-        """Opens count connections that have each had one request answered.
+    def responding_connections(self, server, count):
+        """Opens count connections that have each received a response to one request.
 
         libmicrohttpd counts a closed connection until a worker thread cleans it
         up, so the harness's own start-up requests can still fill the limit for
-        a moment: the connections are opened again until all are answered.
+        a moment. The connections are opened again until all get a response.
         """
         deadline = time.monotonic() + 10
         while True:
             connections = [socket.create_connection(("127.0.0.1", server.port), timeout=5)
                            for _ in range(count)]
-            answered = 0
+            responded = 0
             for connection in connections:
                 connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 reply = b""
@@ -382,17 +382,17 @@ class SeparateServers(unittest.TestCase):
                         reply += chunk
                 except ConnectionResetError:
                     pass
-                answered += reply.startswith(b"HTTP/1.1 200")
-            if answered == count:
+                responded += reply.startswith(b"HTTP/1.1 200")
+            if responded == count:
                 return connections
             for connection in connections:
                 connection.close()
-            self.assertLess(time.monotonic(), deadline, "the connections were never all answered")
+            self.assertLess(time.monotonic(), deadline, "the connections never all got a response")
             time.sleep(0.1)
 
     def test_connections_per_client_limited(self):
         server = self.start({"max_connections_per_client": 2})
-        idle = self.answered_connections(server, 2)
+        idle = self.responding_connections(server, 2)
         try:
             third = socket.create_connection(("127.0.0.1", server.port), timeout=5)
             with third:
